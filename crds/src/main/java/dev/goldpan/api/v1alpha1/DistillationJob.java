@@ -1,0 +1,46 @@
+package dev.goldpan.api.v1alpha1;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Singular;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/** A request to prune a real data set and distill it into a small synthetic one. */
+@Group(DistillationJob.GROUP)
+@Version(DistillationJob.VERSION)
+@Singular("distillationjob")
+@Plural("distillationjobs")
+@ShortNames("dj")
+@AdditionalPrinterColumn(
+    name = "Phase",
+    jsonPath = ".status.phase",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Progress",
+    jsonPath = ".status.progress.percent",
+    type = AdditionalPrinterColumn.Type.INTEGER,
+    getDescription = "Percent of the running stage done")
+@AdditionalPrinterColumn(
+    name = "Accuracy",
+    jsonPath = ".status.result.accuracy.mean",
+    type = AdditionalPrinterColumn.Type.NUMBER,
+    getDescription = "Mean test accuracy of networks trained on the synthetic set")
+@AdditionalPrinterColumn(
+    name = "Output",
+    jsonPath = ".status.result.outputLocation",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Age",
+    jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
+public class DistillationJob extends CustomResource<DistillationJobSpec, DistillationJobStatus>
+    implements Namespaced {
+
+  public static final String GROUP = "goldpan.dev";
+  public static final String VERSION = "v1alpha1";
+  public static final String CRD_NAME = "distillationjobs." + GROUP;
+}

@@ -1,0 +1,203 @@
+package dev.goldpan.api.crd;
+
+import static dev.goldpan.api.crd.TestManifests.readExample;
+import static dev.goldpan.api.crd.TestManifests.with;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class CrdSchemaTest {
+
+  private static CrdValidator validator;
+  private static JsonNode crd;
+  private static JsonNode valid;
+
+  @BeforeAll
+  static void load() throws IOException {
+    validator = new CrdValidator(TestManifests.generatedCrd());
+    crd = CrdValidator.read(TestManifests.generatedCrd());
+    valid = readExample("fashion-mnist-dm.yaml");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"fashion-mnist-dm.yaml", "fashion-mnist-bilp.yaml"})
+  void examplesAreAccepted(String example) {
+    assertThat(validator.validateCreate(readExample(example))).isEmpty();
+  }
+
+  static Stream<Arguments> invalidSpecs() {
+    return Stream.of(
+        Arguments.of("spec.dataset.format", "tfrecord", "format"),
+        Arguments.of("spec.dataset.source", "http://example.org/data", "source"),
+        Arguments.of("spec.dataset.source", "s3://bucket/fashion", "credentialsSecret"),
+        Arguments.of("spec.dataset.normalization", "{mean: [0.5], std: [0.2, 0.3]}", "std"),
+        Arguments.of("spec.dataset.normalization", "{mean: [0.5], std: [0.0]}", "std"),
+        Arguments.of("spec.dataset", null, "dataset"),
+        Arguments.of("spec.model.width", "0", "width"),
+        Arguments.of("spec.model.depth", "9", "depth"),
+        Arguments.of("spec.model.architecture", "resnet", "architecture"),
+        Arguments.of("spec.selection.static.keepRatio", "0", "keepRatio"),
+        Arguments.of("spec.selection.static.keepRatio", "1.5", "keepRatio"),
+        Arguments.of("spec.selection.static.criterion", "forgetting", "criterion"),
+        Arguments.of("spec.selection.static.criterion", "precomputed", "scoresSource"),
+        Arguments.of("spec.selection.static.drop", "both", "drop"),
+        Arguments.of("spec.selection.static.scoring.initEpochs", "5", "initEpochs"),
+        Arguments.of("spec.selection.static.scoring.ensemble", "0", "ensemble"),
+        Arguments.of("spec.selection.causal.keepRatio", "-0.1", "keepRatio"),
+        Arguments.of("spec.selection.causal.refreshInterval", "0", "refreshInterval"),
+        Arguments.of("spec.selection.causal.keep", "least-contributing", "keep"),
+        Arguments.of("spec.distillation.algorithm", "mtt", "algorithm"),
+        Arguments.of("spec.distillation.imagesPerClass", "0", "imagesPerClass"),
+        Arguments.of("spec.distillation.iterations", "0", "iterations"),
+        Arguments.of("spec.distillation.learningRate", "0", "learningRate"),
+        Arguments.of("spec.distillation.parallelism", "0", "parallelism"),
+        Arguments.of("spec.distillation.augmentation", "mixup", "augmentation"),
+        Arguments.of("spec.evaluation.models", "0", "models"),
+        Arguments.of("spec.evaluation.baselines", "[full-data]", "baselines"),
+        Arguments.of("spec.output", null, "output"),
+        Arguments.of("spec.output.credentialsSecret", null, "credentialsSecret"),
+        Arguments.of("spec.output.location", "/tmp/out", "location"),
+        Arguments.of("spec.resources.gpus", "-1", "gpus"),
+        Arguments.of("spec.resources.memory", "lots", "memory"),
+        Arguments.of("spec.backoffLimit", "-1", "backoffLimit"),
+        Arguments.of("spec.seed", "-5", "seed"),
+        Arguments.of("spec.distilation", "{iterations: 10}", "distilation"));
+  }
+
+  @ParameterizedTest(name = "{0}: {1}")
+  @MethodSource("invalidSpecs")
+  void invalidSpecIsRefusedNamingTheField(String path, String value, String field) {
+    List<String> errors = validator.validateCreate(with(valid, path, value));
+
+    assertThat(errors).isNotEmpty();
+    assertThat(String.join("\n", errors)).contains(field);
+  }
+
+  @Test
+  void gradientMatchingRequiresTheConvNet() {
+    JsonNode mlpDc =
+        with(with(valid, "spec.model.architecture", "mlp"), "spec.distillation.algorithm", "dc");
+    JsonNode mlpDm = with(valid, "spec.model.architecture", "mlp");
+
+    assertThat(validator.validateCreate(mlpDc))
+        .singleElement()
+        .asString()
+        .startsWith("spec.model.architecture")
+        .contains("require model.architecture convnet");
+    assertThat(validator.validateCreate(mlpDm)).isEmpty();
+  }
+
+  @Test
+  void s3SourceWithSecretIsAccepted() {
+    JsonNode s3 =
+        with(
+            with(valid, "spec.dataset.source", "s3://datasets/fashion-mnist"),
+            "spec.dataset.credentialsSecret",
+            "datasets-s3");
+
+    assertThat(validator.validateCreate(s3)).isEmpty();
+  }
+
+  @Test
+  void suspendIsTheOnlyFieldThatMayChange() {
+    assertThat(validator.validateUpdate(valid, with(valid, "spec.suspend", "true"))).isEmpty();
+
+    assertThat(validator.validateUpdate(valid, with(valid, "spec.distillation.iterations", "999")))
+        .singleElement()
+        .asString()
+        .contains("spec.distillation is immutable");
+    assertThat(validator.validateUpdate(valid, with(valid, "spec.seed", "2")))
+        .singleElement()
+        .asString()
+        .contains("spec.seed is immutable");
+  }
+
+  @Test
+  void optionalFieldsCannotBeAddedOrRemovedAfterCreation() {
+    JsonNode withDeadline = with(valid, "spec.activeDeadlineSeconds", "3600");
+
+    assertThat(validator.validateUpdate(valid, withDeadline))
+        .anySatisfy(error -> assertThat(error).contains("cannot be added or removed"));
+    assertThat(validator.validateUpdate(withDeadline, valid))
+        .anySatisfy(error -> assertThat(error).contains("cannot be added or removed"));
+    assertThat(validator.validateUpdate(withDeadline, withDeadline)).isEmpty();
+  }
+
+  @Test
+  void defaultsFillAMinimalSpec() {
+    JsonNode minimal =
+        with(
+            with(valid, "spec", "{dataset: {format: idx, source: 'pvc://data/'}}"),
+            "spec.output",
+            "{location: 'pvc://out/run'}");
+
+    JsonNode spec = validator.withDefaults(minimal).path("spec");
+
+    assertThat(validator.validateCreate(minimal)).isEmpty();
+    assertThat(spec.at("/selection/static/criterion").asText()).isEqualTo("loss-converge");
+    assertThat(spec.at("/selection/static/keepRatio").asDouble()).isEqualTo(0.5);
+    assertThat(spec.at("/selection/static/scoring/epochs").asInt()).isEqualTo(10);
+    assertThat(spec.at("/selection/causal/enabled").asBoolean()).isFalse();
+    assertThat(spec.at("/distillation/iterations").asInt()).isEqualTo(20000);
+    assertThat(spec.at("/distillation/learningRate").asDouble()).isEqualTo(1.0);
+    assertThat(spec.at("/evaluation/baselines/0").asText()).isEqualTo("random-real");
+    assertThat(spec.at("/resources/gpuResource").asText()).isEqualTo("nvidia.com/gpu");
+    assertThat(spec.at("/backoffLimit").asInt()).isEqualTo(3);
+    assertThat(spec.has("activeDeadlineSeconds")).isFalse();
+  }
+
+  @Test
+  void everySpecFieldIsDescribed() {
+    List<String> undescribed = new ArrayList<>();
+    collectUndescribed(
+        crd.at("/spec/versions/0/schema/openAPIV3Schema/properties/spec"), "spec", undescribed);
+
+    assertThat(undescribed).isEmpty();
+  }
+
+  private static void collectUndescribed(JsonNode schema, String path, List<String> undescribed) {
+    Iterator<Map.Entry<String, JsonNode>> properties = schema.path("properties").fields();
+    while (properties.hasNext()) {
+      Map.Entry<String, JsonNode> property = properties.next();
+      String child = path + "." + property.getKey();
+      if (!property.getValue().hasNonNull("description")) {
+        undescribed.add(child);
+      }
+      // Kubernetes' own types (affinity, tolerations) carry the upstream schema as it is.
+      if (!child.startsWith("spec.podTemplate.affinity")
+          && !child.startsWith("spec.podTemplate.tolerations")) {
+        collectUndescribed(property.getValue(), child, undescribed);
+      }
+    }
+  }
+
+  @Test
+  void resourceShapeIsTheContract() {
+    JsonNode version = crd.at("/spec/versions/0");
+
+    assertThat(crd.at("/metadata/name").asText()).isEqualTo("distillationjobs.goldpan.dev");
+    assertThat(crd.at("/spec/scope").asText()).isEqualTo("Namespaced");
+    assertThat(crd.at("/spec/names/shortNames/0").asText()).isEqualTo("dj");
+    assertThat(version.path("name").asText()).isEqualTo("v1alpha1");
+    assertThat(version.at("/subresources/status").isObject()).isTrue();
+    List<String> columns = new ArrayList<>();
+    version.path("additionalPrinterColumns").forEach(c -> columns.add(c.path("name").asText()));
+    assertThat(columns).containsExactly("Phase", "Progress", "Accuracy", "Output", "Age");
+    JsonNode conditions =
+        version.at("/schema/openAPIV3Schema/properties/status/properties/conditions");
+    assertThat(conditions.path("x-kubernetes-list-type").asText()).isEqualTo("map");
+    assertThat(conditions.path("x-kubernetes-list-map-keys").get(0).asText()).isEqualTo("type");
+  }
+}
