@@ -1,0 +1,95 @@
+package dev.goldpan.worker.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.worker.progress.ConsoleProgress;
+import dev.goldpan.worker.stage.StageContext;
+import dev.goldpan.worker.stage.StageRunner;
+import dev.goldpan.worker.stage.Workspace;
+import dev.goldpan.worker.task.Locations;
+import dev.goldpan.worker.task.WorkerTask;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code goldpan-worker stage <score|select|distill|evaluate> --task FILE [--index I]}. */
+@Command(
+    name = "stage",
+    mixinStandardHelpOptions = true,
+    description = "Run one stage of the pipeline, as a worker pod does.")
+final class StageCommand implements Callable<Integer> {
+
+  /** The pipeline stages. */
+  enum Stage {
+    score,
+    select,
+    distill,
+    evaluate
+  }
+
+  @Parameters(index = "0", description = "score, select, distill or evaluate")
+  Stage stage;
+
+  @Option(names = "--task", required = true, description = "The DistillationJob manifest to run.")
+  Path task;
+
+  @Option(
+      names = "--index",
+      description = "Ensemble member or shard (default: $JOB_COMPLETION_INDEX, else 0).")
+  Integer index;
+
+  @Option(names = "--output", description = "Output directory, instead of spec.output.location.")
+  Path output;
+
+  @Option(
+      names = "--termination-log",
+      description = "Where the one-line JSON summary goes (default: ${DEFAULT-VALUE}).")
+  Path terminationLog = Path.of("/dev/termination-log");
+
+  @Mixin LocationOptions locationOptions;
+
+  @Override
+  public Integer call() {
+    int memberIndex = index != null ? index : completionIndex();
+    StageRunner runner = null;
+    try {
+      WorkerTask workerTask = WorkerTask.read(task);
+      Locations locations = locationOptions.locations();
+      Path directory =
+          output != null
+              ? output
+              : locations.resolve(
+                  workerTask.spec().getOutput().getLocation(), "spec.output.location");
+      StageContext context =
+          new StageContext(
+              workerTask, new Workspace(directory), locations, ConsoleProgress::forStage);
+      runner = new StageRunner(context, terminationLog);
+      ObjectNode summary =
+          switch (stage) {
+            case score -> runner.score(memberIndex);
+            case select -> runner.select();
+            case distill -> runner.distill();
+            case evaluate -> runner.evaluate();
+          };
+      System.out.println(summary.path("message").asText());
+      return 0;
+    } catch (RuntimeException e) {
+      ObjectNode failure = new ObjectMapper().createObjectNode();
+      failure.put("stage", stage.name());
+      failure.put("index", memberIndex);
+      failure.put("status", "Failed");
+      failure.put("exitCode", GoldpanWorker.exitCode(e));
+      failure.put("message", GoldpanWorker.describe(e));
+      (runner != null ? runner : new StageRunner(null, terminationLog)).writeTermination(failure);
+      throw e;
+    }
+  }
+
+  private static int completionIndex() {
+    String value = System.getenv("JOB_COMPLETION_INDEX");
+    return value == null || value.isBlank() ? 0 : Integer.parseInt(value.trim());
+  }
+}

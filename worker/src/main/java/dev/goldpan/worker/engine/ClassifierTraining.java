@@ -1,0 +1,144 @@
+package dev.goldpan.worker.engine;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.GradientCollector;
+import dev.goldpan.worker.data.ImageSet;
+import dev.goldpan.worker.model.DsaAugmentation;
+import dev.goldpan.worker.model.Network;
+import dev.goldpan.worker.progress.Progress;
+import java.util.Random;
+
+/**
+ * Supervised training of a classifier with per-sample cross-entropy, as the scoring and the
+ * evaluation of the reference method do it: SGD (lr 0.01, momentum 0.9, weight decay 5e-4), batch
+ * 256, optionally DSA augmentation per image and a 10x learning-rate drop at half the epochs.
+ */
+public final class ClassifierTraining {
+
+  /** How to train. {@code augmentation} may be null (no augmentation). */
+  public record Settings(
+      int epochs,
+      int batchSize,
+      float learningRate,
+      float momentum,
+      float weightDecay,
+      boolean decayAtHalf,
+      DsaAugmentation augmentation) {
+
+    /** The reference settings for {@code epochs} epochs. */
+    public static Settings reference(
+        int epochs, DsaAugmentation augmentation, boolean decayAtHalf) {
+      return new Settings(epochs, 256, 0.01f, 0.9f, 5e-4f, decayAtHalf, augmentation);
+    }
+  }
+
+  private ClassifierTraining() {}
+
+  /**
+   * Trains {@code network} on {@code data} and returns each sample's cross-entropy averaged over
+   * the first {@code recordEpochs} epochs, taken from the training forward passes themselves (the
+   * loss-init score); all zeros when {@code recordEpochs} is 0.
+   */
+  public static float[] train(
+      NDManager manager,
+      Network network,
+      ImageSet data,
+      Settings settings,
+      Random random,
+      int recordEpochs,
+      Progress progress) {
+    Sgd sgd =
+        new Sgd(
+            network.parameters(),
+            settings.learningRate(),
+            settings.momentum(),
+            settings.weightDecay());
+    float[] recorded = new float[data.size()];
+    int[] order = Batches.identity(data.size());
+    long batchesPerEpoch = (data.size() + settings.batchSize() - 1) / settings.batchSize();
+    long totalSteps = batchesPerEpoch * settings.epochs();
+    long step = 0;
+    for (int epoch = 0; epoch < settings.epochs(); epoch++) {
+      if (settings.decayAtHalf() && epoch == settings.epochs() / 2 && epoch > 0) {
+        sgd.setLearningRate(settings.learningRate() * 0.1f);
+      }
+      Batches.shuffle(order, random);
+      boolean record = epoch < recordEpochs;
+      for (int from = 0; from < data.size(); from += settings.batchSize()) {
+        int to = Math.min(data.size(), from + settings.batchSize());
+        double loss;
+        try (NDScope scope = new NDScope()) {
+          NDArray images = Batches.images(manager, data, order, from, to);
+          NDArray labels = Batches.labels(manager, data, order, from, to);
+          if (settings.augmentation() != null) {
+            images =
+                settings
+                    .augmentation()
+                    .apply(settings.augmentation().sample(random, to - from), images);
+          }
+          try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            NDArray perSample = crossEntropy(network.logits(images), labels);
+            NDArray mean = perSample.mean();
+            collector.backward(mean);
+            loss = mean.getFloat();
+            if (record) {
+              float[] values = perSample.toFloatArray();
+              for (int i = from; i < to; i++) {
+                recorded[order[i]] += values[i - from];
+              }
+            }
+          }
+          sgd.step();
+        }
+        progress.report(++step, totalSteps, loss);
+      }
+    }
+    if (recordEpochs > 0) {
+      for (int i = 0; i < recorded.length; i++) {
+        recorded[i] /= Math.min(recordEpochs, settings.epochs());
+      }
+    }
+    return recorded;
+  }
+
+  /** Each sample's cross-entropy under {@code network}, without recording gradients. */
+  public static float[] losses(NDManager manager, Network network, ImageSet data, int batchSize) {
+    float[] losses = new float[data.size()];
+    int[] order = Batches.identity(data.size());
+    for (int from = 0; from < data.size(); from += batchSize) {
+      int to = Math.min(data.size(), from + batchSize);
+      try (NDScope scope = new NDScope()) {
+        NDArray images = Batches.images(manager, data, order, from, to);
+        NDArray labels = Batches.labels(manager, data, order, from, to);
+        float[] values = crossEntropy(network.logits(images), labels).toFloatArray();
+        System.arraycopy(values, 0, losses, from, values.length);
+      }
+    }
+    return losses;
+  }
+
+  /** Fraction of {@code data} that {@code network} classifies correctly. */
+  public static double accuracy(NDManager manager, Network network, ImageSet data, int batchSize) {
+    long correct = 0;
+    int[] order = Batches.identity(data.size());
+    for (int from = 0; from < data.size(); from += batchSize) {
+      int to = Math.min(data.size(), from + batchSize);
+      try (NDScope scope = new NDScope()) {
+        NDArray images = Batches.images(manager, data, order, from, to);
+        NDArray labels = Batches.labels(manager, data, order, from, to);
+        NDArray predicted = network.logits(images).argMax(1);
+        correct += predicted.eq(labels).sum().getLong();
+      }
+    }
+    return data.size() == 0 ? 0 : (double) correct / data.size();
+  }
+
+  /** Per-sample cross-entropy of {@code logits} [N, K] against int64 {@code labels} [N]. */
+  static NDArray crossEntropy(NDArray logits, NDArray labels) {
+    long n = logits.getShape().get(0);
+    return logits.logSoftmax(1).gather(labels.reshape(n, 1), 1).neg().reshape(n);
+  }
+}

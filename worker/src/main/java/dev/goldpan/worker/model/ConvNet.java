@@ -1,0 +1,136 @@
+package dev.goldpan.worker.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.nn.pooling.Pool;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The ConvNet of the DC/DM/DSA papers: {@code depth} blocks of 3x3 convolution ({@code width}
+ * channels), instance norm, ReLU and 2x2 average pooling, then one linear classifier. As in the
+ * papers' code, a 1-channel 28x28 input is padded by 3 in the first convolution so that it is
+ * treated as 32x32.
+ *
+ * <p>Instance norm normalises each (sample, channel) plane; it is computed with the fused layer
+ * norm over the plane ([N*C, H*W]), which is exact and much faster than composing mean and
+ * variance. With {@code affine} the per-channel scale and shift follow; a freshly initialised
+ * network has scale 1 and shift 0, so distillation's random networks skip them.
+ */
+public final class ConvNet implements Network {
+
+  private static final float EPSILON = 1e-5f;
+
+  private final List<NDArray> convWeights = new ArrayList<>();
+  private final List<NDArray> convBiases = new ArrayList<>();
+  private final List<NDArray> normScales = new ArrayList<>();
+  private final List<NDArray> normShifts = new ArrayList<>();
+  private final List<NDArray> planeOnes = new ArrayList<>();
+  private final List<NDArray> planeZeros = new ArrayList<>();
+  private final NDArray classifierWeight;
+  private final NDArray classifierBias;
+  private final int firstPadding;
+  private final boolean affine;
+
+  private ConvNet(NDManager manager, NetworkShape shape, int depth, int width, boolean affine) {
+    this.affine = affine;
+    this.firstPadding = shape.channels() == 1 && shape.height() == 28 ? 3 : 1;
+    int inChannels = shape.channels();
+    int rows = shape.height() + 2 * firstPadding - 2;
+    int columns = shape.width() + 2 * firstPadding - 2;
+    for (int block = 0; block < depth; block++) {
+      int fanIn = inChannels * 9;
+      convWeights.add(Init.uniform(manager, fanIn, new Shape(width, inChannels, 3, 3)));
+      convBiases.add(Init.uniform(manager, fanIn, new Shape(width)));
+      // The fused layer norm wants an element-wise scale and shift over the plane: 1 and 0.
+      planeOnes.add(manager.ones(new Shape((long) rows * columns)));
+      planeZeros.add(manager.zeros(new Shape((long) rows * columns)));
+      if (affine) {
+        normScales.add(manager.ones(new Shape(1, width, 1, 1)));
+        normShifts.add(manager.zeros(new Shape(1, width, 1, 1)));
+      }
+      inChannels = width;
+      rows /= 2;
+      columns /= 2;
+    }
+    int features = width * rows * columns;
+    classifierWeight = Init.uniform(manager, features, new Shape(shape.classes(), features));
+    classifierBias = Init.uniform(manager, features, new Shape(shape.classes()));
+  }
+
+  /**
+   * A freshly initialised ConvNet (PyTorch's default initialisation: uniform in +-1/sqrt(fan_in)),
+   * its arrays owned by {@code manager}.
+   */
+  public static ConvNet create(
+      NDManager manager, NetworkShape shape, int depth, int width, boolean affine) {
+    return new ConvNet(manager, shape, depth, width, affine);
+  }
+
+  @Override
+  public NDArray embed(NDArray images) {
+    NDArray x = images;
+    Shape unit = new Shape(1, 1);
+    for (int block = 0; block < convWeights.size(); block++) {
+      int padding = block == 0 ? firstPadding : 1;
+      x =
+          Conv2d.conv2d(
+                  x,
+                  convWeights.get(block),
+                  convBiases.get(block),
+                  unit,
+                  new Shape(padding, padding),
+                  unit,
+                  1)
+              .singletonOrThrow();
+      x = instanceNorm(x, block);
+      x = x.maximum(0f);
+      x = Pool.avgPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false, true);
+    }
+    return x.reshape(x.getShape().get(0), -1);
+  }
+
+  private NDArray instanceNorm(NDArray x, int block) {
+    Shape shape = x.getShape();
+    long planes = shape.get(0) * shape.get(1);
+    long planeSize = shape.get(2) * shape.get(3);
+    NDArray normalised =
+        LayerNorm.layerNorm(
+                x.reshape(planes, planeSize),
+                new Shape(planeSize),
+                planeOnes.get(block),
+                planeZeros.get(block),
+                EPSILON)
+            .singletonOrThrow()
+            .reshape(shape);
+    if (!affine) {
+      return normalised;
+    }
+    return normalised.mul(normScales.get(block)).add(normShifts.get(block));
+  }
+
+  @Override
+  public NDArray logits(NDArray images) {
+    return Linear.linear(embed(images), classifierWeight, classifierBias).singletonOrThrow();
+  }
+
+  @Override
+  public List<NDArray> parameters() {
+    List<NDArray> parameters = new ArrayList<>();
+    for (int block = 0; block < convWeights.size(); block++) {
+      parameters.add(convWeights.get(block));
+      parameters.add(convBiases.get(block));
+      if (affine) {
+        parameters.add(normScales.get(block));
+        parameters.add(normShifts.get(block));
+      }
+    }
+    parameters.add(classifierWeight);
+    parameters.add(classifierBias);
+    return parameters;
+  }
+}

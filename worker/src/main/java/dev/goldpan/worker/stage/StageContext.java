@@ -1,0 +1,101 @@
+package dev.goldpan.worker.stage;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import dev.goldpan.api.v1alpha1.DistillationJobSpec;
+import dev.goldpan.worker.InvalidInputException;
+import dev.goldpan.worker.data.DatasetDigest;
+import dev.goldpan.worker.data.DatasetReaders;
+import dev.goldpan.worker.data.LabeledDataset;
+import dev.goldpan.worker.data.Normalization;
+import dev.goldpan.worker.progress.Progress;
+import dev.goldpan.worker.task.Locations;
+import dev.goldpan.worker.task.WorkerTask;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.function.Function;
+
+/**
+ * Everything a stage needs: the task, where artifacts go, how locations resolve, the device, and
+ * the data set (read and normalised once, on first use).
+ */
+public final class StageContext {
+
+  private final WorkerTask task;
+  private final Workspace workspace;
+  private final Locations locations;
+  private final Function<String, Progress> progress;
+  private PreparedData data;
+
+  public StageContext(
+      WorkerTask task,
+      Workspace workspace,
+      Locations locations,
+      Function<String, Progress> progress) {
+    this.task = task;
+    this.workspace = workspace;
+    this.locations = locations;
+    this.progress = progress;
+  }
+
+  public WorkerTask task() {
+    return task;
+  }
+
+  public DistillationJobSpec spec() {
+    return task.spec();
+  }
+
+  public Workspace workspace() {
+    return workspace;
+  }
+
+  public Locations locations() {
+    return locations;
+  }
+
+  public Progress progress(String stage) {
+    return progress.apply(stage);
+  }
+
+  /** A GPU when the engine sees one, else the CPU. */
+  public static Device device() {
+    return Engine.getInstance().getGpuCount() > 0 ? Device.gpu() : Device.cpu();
+  }
+
+  /**
+   * A generator for one purpose of one stage, derived from the spec's seed, so that the same seed
+   * reproduces a run and different purposes draw independent streams. Also seeds the engine, whose
+   * generator initialises networks.
+   */
+  public Random random(String purpose, int index) {
+    long seed = spec().getSeed() * 1_000_003L + purpose.hashCode() * 31L + index;
+    Engine.getInstance().setRandomSeed((int) (seed ^ (seed >>> 32)) & Integer.MAX_VALUE);
+    return new Random(seed);
+  }
+
+  /** The data set, read from spec.dataset.source and normalised (read once per process). */
+  public PreparedData data() {
+    if (data == null) {
+      String source = spec().getDataset().getSource();
+      Path root = locations.resolve(source, "spec.dataset.source");
+      if (!Files.exists(root)) {
+        throw new InvalidInputException("spec.dataset.source: " + root + " does not exist");
+      }
+      LabeledDataset raw = DatasetReaders.forFormat(spec().getDataset().getFormat()).read(root);
+      Normalization normalization =
+          spec().getDataset().getNormalization() == null
+              ? Normalization.of(raw.train())
+              : Normalization.of(spec().getDataset().getNormalization(), raw.train().channels());
+      data =
+          new PreparedData(
+              raw,
+              normalization,
+              normalization.apply(raw.train()),
+              normalization.apply(raw.test()),
+              DatasetDigest.sha256(raw.files()));
+    }
+    return data;
+  }
+}

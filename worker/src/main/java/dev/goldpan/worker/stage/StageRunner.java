@@ -1,0 +1,204 @@
+package dev.goldpan.worker.stage;
+
+import ai.djl.engine.Engine;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.worker.StorageException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Runs stages with their bookkeeping: times each one, records it in {@code manifest.json} (spec,
+ * versions, seed, device, data set digest and per-stage timings), and ends with a one-line JSON
+ * summary in the termination-message file that Kubernetes reports in the pod's status.
+ */
+public final class StageRunner {
+
+  private final StageContext context;
+  private final Path terminationLog;
+
+  /**
+   * @param terminationLog where the summary goes ({@code /dev/termination-log} in pods), or null
+   */
+  public StageRunner(StageContext context, Path terminationLog) {
+    this.context = context;
+    this.terminationLog = terminationLog;
+  }
+
+  public ObjectNode score(int index) {
+    return run(
+        "score",
+        index,
+        () -> new ScoreStage(context).run(index),
+        result -> {
+          ObjectNode summary = summary("score", index);
+          summary.put("criterion", result.criterion().value());
+          summary.put("samples", result.samples());
+          summary.put(
+              "message", "scored " + result.samples() + " samples (" + result.criterion() + ")");
+          return summary;
+        });
+  }
+
+  public ObjectNode select() {
+    return run(
+        "select",
+        0,
+        () -> new SelectStage(context).run(),
+        result -> {
+          ObjectNode summary = summary("select", 0);
+          summary.put("realSamplesKept", result.kept());
+          summary.put("message", "kept " + result.kept() + " real samples");
+          return summary;
+        });
+  }
+
+  public ObjectNode distill() {
+    return run(
+        "distill",
+        0,
+        () -> new DistillStage(context).run(),
+        result -> {
+          ObjectNode summary = summary("distill", 0);
+          summary.put("syntheticImages", result.syntheticImages());
+          summary.put("iterations", result.iterations());
+          summary.put("loss", result.finalLoss());
+          summary.put("iterationsPerSecond", result.iterationsPerSecond());
+          summary.put(
+              "realSamplesKept",
+              context.workspace().readJson(SelectStage.SELECTION).path("kept").asInt());
+          summary.put(
+              "message",
+              "distilled "
+                  + result.syntheticImages()
+                  + " images in "
+                  + result.iterations()
+                  + " iterations");
+          context
+              .workspace()
+              .updateManifest(
+                  manifest -> {
+                    ArrayNode curve = manifest.with("distillation").putArray("lossCurve");
+                    for (double[] point : result.lossCurve()) {
+                      curve.addArray().add((long) point[0]).add(point[1]);
+                    }
+                  });
+          return summary;
+        });
+  }
+
+  public ObjectNode evaluate() {
+    return run(
+        "evaluate",
+        0,
+        () -> new EvaluateStage(context).run(),
+        result -> {
+          ObjectNode summary = summary("evaluate", 0);
+          summary.put("accuracyMean", result.synthetic().mean());
+          summary.put("accuracyStd", result.synthetic().std());
+          summary.put("models", result.synthetic().accuracies().length);
+          ObjectNode baselines = summary.putObject("baselines");
+          result
+              .baselines()
+              .forEach(
+                  (name, accuracy) ->
+                      baselines
+                          .putObject(name)
+                          .put("mean", accuracy.mean())
+                          .put("std", accuracy.std()));
+          summary.put(
+              "message",
+              String.format(
+                  "test accuracy %.4f +- %.4f over %d models",
+                  result.synthetic().mean(),
+                  result.synthetic().std(),
+                  result.synthetic().accuracies().length));
+          return summary;
+        });
+  }
+
+  private ObjectNode summary(String stage, int index) {
+    ObjectNode summary = Workspace.JSON.createObjectNode();
+    summary.put("stage", stage);
+    summary.put("index", index);
+    summary.put("status", "Succeeded");
+    return summary;
+  }
+
+  private <R> ObjectNode run(
+      String stage, int index, Supplier<R> work, Function<R, ObjectNode> summarise) {
+    Instant started = Instant.now();
+    R result = work.get();
+    Instant finished = Instant.now();
+    ObjectNode summary = summarise.apply(result);
+    double seconds = (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0;
+    summary.put("seconds", seconds);
+    String key = stage.equals("score") ? "score-" + index : stage;
+    context
+        .workspace()
+        .updateManifest(
+            manifest -> {
+              describeJob(manifest);
+              ObjectNode entry = manifest.with("stages").putObject(key);
+              entry.put("startedAt", started.toString());
+              entry.put("finishedAt", finished.toString());
+              entry.put("seconds", seconds);
+              entry.put("device", StageContext.device().toString());
+              entry.set("summary", summary.deepCopy());
+            });
+    writeTermination(summary);
+    return summary;
+  }
+
+  private void describeJob(ObjectNode manifest) {
+    manifest.put("name", context.task().name());
+    manifest.set("spec", Workspace.JSON.valueToTree(context.spec()));
+    ObjectNode versions = manifest.putObject("versions");
+    String goldpan = StageRunner.class.getPackage().getImplementationVersion();
+    versions.put("goldpan", goldpan == null ? "development" : goldpan);
+    versions.put("djl", Engine.getDjlVersion());
+    versions.put(
+        "engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
+    versions.put("java", Runtime.version().toString());
+    manifest.put("seed", context.spec().getSeed());
+    PreparedData data = context.data();
+    ObjectNode dataset = manifest.putObject("dataset");
+    dataset.put("format", context.spec().getDataset().getFormat().value());
+    dataset.put("source", context.spec().getDataset().getSource());
+    dataset.put("sha256", data.digest());
+    dataset.put("train", data.train().size());
+    dataset.put("test", data.test().size());
+    dataset.put("classes", data.classes());
+    ArrayNode mean = dataset.putArray("mean");
+    ArrayNode std = dataset.putArray("std");
+    for (int c = 0; c < data.normalization().mean().length; c++) {
+      mean.add(data.normalization().mean()[c]);
+      std.add(data.normalization().std()[c]);
+    }
+  }
+
+  /** Writes the one-line summary where Kubernetes reads the termination message. */
+  public void writeTermination(ObjectNode summary) {
+    if (terminationLog == null) {
+      return;
+    }
+    try {
+      Files.writeString(
+          terminationLog,
+          Workspace.JSON
+                  .writer()
+                  .without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                  .writeValueAsString(summary)
+              + "\n",
+          StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new StorageException(
+          "cannot write the termination message to " + terminationLog + ": " + e, e);
+    }
+  }
+}

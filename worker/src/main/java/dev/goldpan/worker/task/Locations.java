@@ -1,0 +1,56 @@
+package dev.goldpan.worker.task;
+
+import dev.goldpan.worker.InvalidInputException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Turns the URIs of a spec into local paths: {@code file:///p} is {@code /p}; {@code pvc://claim/p}
+ * is {@code p} under the claim's mount ({@code --volume claim=DIR}, else {@code
+ * <volumeRoot>/<claim>}, where the operator mounts claims).
+ */
+public final class Locations {
+
+  /** Where worker pods find PersistentVolumeClaims: {@code /mnt/goldpan/<claim>}. */
+  public static final Path DEFAULT_VOLUME_ROOT = Path.of("/mnt/goldpan");
+
+  private final Map<String, Path> volumes;
+  private final Path volumeRoot;
+
+  public Locations(Map<String, Path> volumes, Path volumeRoot) {
+    this.volumes = Map.copyOf(volumes);
+    this.volumeRoot = volumeRoot;
+  }
+
+  /**
+   * The local path of {@code uri}.
+   *
+   * @param field the spec field the URI came from, named in errors
+   */
+  public Path resolve(String uri, String field) {
+    if (uri.startsWith("file://")) {
+      String path = uri.substring("file://".length());
+      if (!path.startsWith("/")) {
+        throw new InvalidInputException(field + ": " + uri + " is not an absolute file:/// URI");
+      }
+      return Path.of(path);
+    }
+    if (uri.startsWith("pvc://")) {
+      String rest = uri.substring("pvc://".length());
+      int slash = rest.indexOf('/');
+      String claim = slash < 0 ? rest : rest.substring(0, slash);
+      String path = slash < 0 ? "" : rest.substring(slash + 1);
+      if (claim.isEmpty()) {
+        throw new InvalidInputException(field + ": " + uri + " names no claim");
+      }
+      Path mount = volumes.getOrDefault(claim, volumeRoot.resolve(claim));
+      return path.isEmpty() ? mount : mount.resolve(path);
+    }
+    if (uri.startsWith("s3://")) {
+      throw new InvalidInputException(
+          field + ": " + uri + " - s3:// locations are not supported by this worker yet");
+    }
+    throw new InvalidInputException(
+        field + ": " + uri + " is not a file:///, pvc:// or s3:// location");
+  }
+}
