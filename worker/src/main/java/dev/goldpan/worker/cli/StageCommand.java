@@ -2,9 +2,11 @@ package dev.goldpan.worker.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.progress.ConsoleProgress;
 import dev.goldpan.worker.stage.StageContext;
 import dev.goldpan.worker.stage.StageRunner;
+import dev.goldpan.worker.stage.TerminationMessage;
 import dev.goldpan.worker.stage.Workspace;
 import dev.goldpan.worker.task.Locations;
 import dev.goldpan.worker.task.WorkerTask;
@@ -53,9 +55,9 @@ final class StageCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    int memberIndex = index != null ? index : completionIndex();
-    StageRunner runner = null;
+    int memberIndex = 0;
     try {
+      memberIndex = index != null ? index : completionIndex();
       WorkerTask workerTask = WorkerTask.read(task);
       Locations locations = locationOptions.locations();
       Path directory =
@@ -66,7 +68,7 @@ final class StageCommand implements Callable<Integer> {
       StageContext context =
           new StageContext(
               workerTask, new Workspace(directory), locations, ConsoleProgress::forStage);
-      runner = new StageRunner(context, terminationLog);
+      StageRunner runner = new StageRunner(context, terminationLog);
       ObjectNode summary =
           switch (stage) {
             case score -> runner.score(memberIndex);
@@ -83,13 +85,24 @@ final class StageCommand implements Callable<Integer> {
       failure.put("status", "Failed");
       failure.put("exitCode", GoldpanWorker.exitCode(e));
       failure.put("message", GoldpanWorker.describe(e));
-      (runner != null ? runner : new StageRunner(null, terminationLog)).writeTermination(failure);
+      try {
+        TerminationMessage.write(terminationLog, failure);
+      } catch (RuntimeException unwritable) {
+        e.addSuppressed(unwritable);
+      }
       throw e;
     }
   }
 
   private static int completionIndex() {
     String value = System.getenv("JOB_COMPLETION_INDEX");
-    return value == null || value.isBlank() ? 0 : Integer.parseInt(value.trim());
+    if (value == null || value.isBlank()) {
+      return 0;
+    }
+    try {
+      return Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException("JOB_COMPLETION_INDEX '" + value + "' is not an integer");
+    }
   }
 }

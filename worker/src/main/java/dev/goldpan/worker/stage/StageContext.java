@@ -14,6 +14,7 @@ import dev.goldpan.worker.task.WorkerTask;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.function.Function;
 
 /**
@@ -70,7 +71,11 @@ public final class StageContext {
    * generator initialises networks.
    */
   public Random random(String purpose, int index) {
-    long seed = spec().getSeed() * 1_000_003L + purpose.hashCode() * 31L + index;
+    // SplittableRandom scrambles the combined seed: java.util.Random's first draws for
+    // neighbouring seeds are nearly equal.
+    long seed =
+        new SplittableRandom(spec().getSeed() * 1_000_003L + purpose.hashCode() * 31L + index)
+            .nextLong();
     Engine.getInstance().setRandomSeed((int) (seed ^ (seed >>> 32)) & Integer.MAX_VALUE);
     return new Random(seed);
   }

@@ -3,10 +3,6 @@ package dev.goldpan.worker.stage;
 import ai.djl.engine.Engine;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.goldpan.worker.StorageException;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.function.Function;
@@ -151,7 +147,7 @@ public final class StageRunner {
               entry.put("device", StageContext.device().toString());
               entry.set("summary", summary.deepCopy());
             });
-    writeTermination(summary);
+    TerminationMessage.write(terminationLog, summary);
     return summary;
   }
 
@@ -179,26 +175,6 @@ public final class StageRunner {
     for (int c = 0; c < data.normalization().mean().length; c++) {
       mean.add(data.normalization().mean()[c]);
       std.add(data.normalization().std()[c]);
-    }
-  }
-
-  /** Writes the one-line summary where Kubernetes reads the termination message. */
-  public void writeTermination(ObjectNode summary) {
-    if (terminationLog == null) {
-      return;
-    }
-    try {
-      Files.writeString(
-          terminationLog,
-          Workspace.JSON
-                  .writer()
-                  .without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                  .writeValueAsString(summary)
-              + "\n",
-          StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new StorageException(
-          "cannot write the termination message to " + terminationLog + ": " + e, e);
     }
   }
 }

@@ -43,8 +43,12 @@ public final class Locations {
       if (claim.isEmpty()) {
         throw new InvalidInputException(field + ": " + uri + " names no claim");
       }
-      Path mount = volumes.getOrDefault(claim, volumeRoot.resolve(claim));
-      return path.isEmpty() ? mount : mount.resolve(path);
+      Path mount = volumes.getOrDefault(claim, volumeRoot.resolve(claim)).normalize();
+      Path resolved = mount.resolve(path).normalize();
+      if (!resolved.startsWith(mount)) {
+        throw new InvalidInputException(field + ": " + uri + " leaves its claim's volume");
+      }
+      return resolved;
     }
     if (uri.startsWith("s3://")) {
       throw new InvalidInputException(

@@ -53,17 +53,8 @@ public record WorkerTask(String name, DistillationJobSpec spec) {
       throw new InvalidInputException("task file " + file + " has no spec");
     }
     String name = job.getMetadata() == null ? null : job.getMetadata().getName();
-    DistillationJobSpec spec = job.getSpec();
-    require(spec.getDataset() != null, file, "spec.dataset");
-    require(spec.getDataset().getFormat() != null, file, "spec.dataset.format");
-    require(spec.getDataset().getSource() != null, file, "spec.dataset.source");
-    return new WorkerTask(name == null ? "distillationjob" : name, spec);
-  }
-
-  private static void require(boolean present, Path file, String field) {
-    if (!present) {
-      throw new InvalidInputException("task file " + file + ": " + field + " is required");
-    }
+    SpecChecks.check(job.getSpec(), file);
+    return new WorkerTask(name == null ? "distillationjob" : name, job.getSpec());
   }
 
   private static String fieldPath(com.fasterxml.jackson.databind.JsonMappingException e) {

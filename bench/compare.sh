@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Goldpan worker vs the PyTorch reference (bench/pytorch_reference.py) on this machine's CPU.
+#
+# Usage: bench/compare.sh [--accuracy]
+#
+# Runs `goldpan-worker benchmark` and the reference's throughput mode with the same flags at
+# width 32 and 128, then prints per metric both throughputs and the ratio
+# pytorch / goldpan (= goldpan time / pytorch time; <= 1.0 means Goldpan is at least as fast).
+# The reference uses as many intra-op threads as DJL reports for the Java run, so both sides
+# compute with the same parallelism; THREADS=N sets N for both (DJL through the system property
+# ai.djl.pytorch.num_threads). Measure on an otherwise idle machine: with 2 threads on 2 cores,
+# any other busy process makes both engines many times slower.
+#
+# --accuracy also runs a small end-to-end DM distillation of Fashion-MNIST (no pruning, ipc 10,
+# 200 iterations, batchReal 64, width 32, 2 evaluation models x 50 epochs, seed 1) through
+# `goldpan-worker run` and through the reference's accuracy mode, and prints both accuracies.
+#
+# Builds nothing: needs worker/target/goldpan-worker.jar (mvn -B -DskipTests package).
+# Environment: DATA (Fashion-MNIST IDX directory, default /usr/share/datasets/fashion-mnist),
+# THREADS (intra-op threads of both engines, default: DJL's default).
+set -euo pipefail
+
+script=$(readlink -f "$0")
+cd "$(dirname "$script")/.."
+JAR=worker/target/goldpan-worker.jar
+PYTHON=/usr/bin/python3 # Debian's torch and numpy are installed for this interpreter only
+DATA=${DATA:-/usr/share/datasets/fashion-mnist}
+THREADS=${THREADS:-}
+java_command=(java)
+if [[ -n $THREADS ]]; then
+  java_command+=("-Dai.djl.pytorch.num_threads=$THREADS")
+fi
+java_command+=(-jar "$JAR")
+
+accuracy=false
+for arg in "$@"; do
+  case $arg in
+    --accuracy) accuracy=true ;;
+    -h | --help)
+      sed -n '2,/^set -euo/p' "$script" | sed '$d; s/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "bench/compare.sh: unknown argument $arg (usage: bench/compare.sh [--accuracy])" >&2
+      exit 2
+      ;;
+  esac
+done
+
+if [[ ! -f $JAR ]]; then
+  echo "bench/compare.sh: $JAR is missing; build it first with: mvn -B -DskipTests package" >&2
+  exit 1
+fi
+
+# Timings are only meaningful on an otherwise idle machine: warn when the CPUs are busy.
+read -r _ user1 nice1 system1 idle1 _ </proc/stat
+sleep 1
+read -r _ user2 nice2 system2 idle2 _ </proc/stat
+busy=$((user2 + nice2 + system2 - user1 - nice1 - system1))
+if ((busy * 100 > 20 * (busy + idle2 - idle1))); then
+  echo "bench/compare.sh: warning: the CPUs are busy with other work; timings will be off" >&2
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Runs a command, keeping its stdout and stderr in $work/<name>.out|.err; shows stderr on failure.
+run_logged() {
+  local name=$1
+  shift
+  if ! "$@" >"$work/$name.out" 2>"$work/$name.err"; then
+    echo "bench/compare.sh: $name failed:" >&2
+    tail -n 30 "$work/$name.err" >&2
+    exit 1
+  fi
+}
+
+# The intra-op threads DJL reported in the log of run NAME (nproc if it did not say).
+djl_threads() {
+  local threads
+  threads=$(sed -n 's/.*Number of intra-op threads is \([0-9]*\).*/\1/p' "$work/$1.err" | tail -n 1)
+  echo "${threads:-$(nproc)}"
+}
+
+# benchmark WIDTH FLAGS...: both throughput runs at one width; the JSON is each last stdout line.
+benchmark() {
+  local width=$1
+  shift
+  local flags=(--width "$width" --depth 3 --images-per-class 10 --batch-real 64 --data "$DATA" "$@")
+  echo "width $width: goldpan benchmark ${flags[*]}" >&2
+  run_logged "goldpan-$width" "${java_command[@]}" benchmark "${flags[@]}"
+  local threads
+  threads=$(djl_threads "goldpan-$width")
+  echo "width $width: pytorch throughput ${flags[*]} --threads $threads" >&2
+  run_logged "pytorch-$width" "$PYTHON" bench/pytorch_reference.py throughput "${flags[@]}" \
+    --threads "$threads"
+}
+
+benchmark 32 --dm-iterations 20 --score-batches 10 --eval-epochs 20
+benchmark 128 --dm-iterations 5 --score-batches 4 --eval-epochs 10
+
+"$PYTHON" - "$work" <<'EOF'
+import json, sys
+from pathlib import Path
+
+work = Path(sys.argv[1])
+def last_json(name):
+    return json.loads((work / f"{name}.out").read_text().strip().splitlines()[-1])
+
+metrics = ("dmIterationsPerSecond", "scoringSamplesPerSecond", "evaluationEpochsPerSecond")
+rows = []
+for width in (32, 128):
+    goldpan, pytorch = last_json(f"goldpan-{width}"), last_json(f"pytorch-{width}")
+    if width == 32:
+        print(f"goldpan: {goldpan['implementation']}, {goldpan['threads']} threads")
+        print(f"pytorch: {pytorch['implementation']}, {pytorch['threads']} threads")
+        print()
+    for metric in metrics:
+        rows.append((metric, width, goldpan[metric], pytorch[metric],
+                     pytorch[metric] / goldpan[metric]))
+print(f"{'metric':<27} {'width':>5} {'goldpan':>10} {'pytorch':>10} {'pytorch/goldpan':>16}")
+for metric, width, goldpan, pytorch, ratio in rows:
+    print(f"{metric:<27} {width:>5} {goldpan:>10.3f} {pytorch:>10.3f} {ratio:>16.2f}")
+EOF
+
+if ! $accuracy; then
+  exit 0
+fi
+
+cat >"$work/accuracy.yaml" <<EOF
+apiVersion: goldpan.dev/v1alpha1
+kind: DistillationJob
+metadata:
+  name: accuracy-reference
+spec:
+  dataset:
+    format: idx
+    source: pvc://fashion-mnist/
+  model:
+    depth: 3
+    width: 32
+  selection:
+    static:
+      criterion: random
+      keepRatio: 1.0
+  distillation:
+    algorithm: dm
+    imagesPerClass: 10
+    iterations: 200
+    learningRate: 1.0
+    batchReal: 64
+  evaluation:
+    models: 2
+    epochs: 50
+  output:
+    location: file://$work/goldpan-accuracy
+  seed: 1
+EOF
+echo "accuracy: goldpan run (DM 200 iterations, 2 x 50 evaluation epochs)" >&2
+started=$SECONDS
+run_logged goldpan-accuracy "${java_command[@]}" run "$work/accuracy.yaml" \
+  --output "$work/goldpan-accuracy" --volume "fashion-mnist=$DATA"
+goldpan_seconds=$((SECONDS - started))
+echo "accuracy: pytorch accuracy mode" >&2
+started=$SECONDS
+run_logged pytorch-accuracy "$PYTHON" bench/pytorch_reference.py accuracy --width 32 --depth 3 \
+  --ipc 10 --iterations 200 --batch-real 64 --eval-models 2 --eval-epochs 50 --seed 1 \
+  --data "$DATA" --threads "$(djl_threads goldpan-accuracy)"
+pytorch_seconds=$((SECONDS - started))
+
+"$PYTHON" - "$work" "$goldpan_seconds" "$pytorch_seconds" <<'EOF'
+import json, sys
+from pathlib import Path
+
+work, goldpan_seconds, pytorch_seconds = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+evaluation = json.loads((work / "goldpan-accuracy" / "evaluation.json").read_text())
+pytorch = json.loads((work / "pytorch-accuracy.out").read_text().strip().splitlines()[-1])
+goldpan = (evaluation["synthetic"]["mean"], evaluation["synthetic"]["std"],
+           evaluation["baselines"]["random-real"]["mean"],
+           evaluation["baselines"]["random-real"]["std"])
+reference = (pytorch["accuracyMean"], pytorch["accuracyStd"],
+             pytorch["randomRealMean"], pytorch["randomRealStd"])
+print()
+print("accuracy (Fashion-MNIST test, DM ipc 10, 200 iterations, width 32, 2 models x 50 epochs)")
+print(f"{'':<8} {'distilled':>16} {'random-real':>16} {'wall s':>7}")
+for name, (mean, std, base_mean, base_std), seconds in (
+        ("goldpan", goldpan, goldpan_seconds), ("pytorch", reference, pytorch_seconds)):
+    print(f"{name:<8} {100 * mean:>8.2f} +- {100 * std:<4.2f} "
+          f"{100 * base_mean:>8.2f} +- {100 * base_std:<4.2f} {seconds:>7}")
+print(f"{'diff':<8} {100 * (goldpan[0] - reference[0]):>+8.2f} points   "
+      f"{100 * (goldpan[2] - reference[2]):>+8.2f} points   (goldpan - pytorch)")
+EOF
