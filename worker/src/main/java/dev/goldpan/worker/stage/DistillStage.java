@@ -156,8 +156,10 @@ public final class DistillStage {
     arrays.put("mean", NpyArray.float32(data.normalization().mean(), synthetic.channels()));
     arrays.put("std", NpyArray.float32(data.normalization().std(), synthetic.channels()));
     Npz.write(context.workspace().file(SYNTHETIC), arrays);
+    context.workspace().publish(SYNTHETIC);
     int scale = Math.max(1, 64 / synthetic.height());
     ImageGrid.writePng(
         context.workspace().file(PREVIEW), data.normalization().invert(synthetic), perClass, scale);
+    context.workspace().publish(PREVIEW);
   }
 }

@@ -61,6 +61,7 @@ public final class ScoreStage {
             : trained(data, random, criterion);
     String file = fileName(index);
     Npy.write(context.workspace().file(file), NpyArray.float32(scores, scores.length));
+    context.workspace().publish(file);
     return new ScoreResult(index, criterion, scores.length, file);
   }
 

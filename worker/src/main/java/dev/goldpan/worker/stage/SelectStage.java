@@ -48,6 +48,7 @@ public final class SelectStage {
               + " samples");
     }
     Npy.write(context.workspace().file(SCORES), NpyArray.float32(scores, scores.length));
+    context.workspace().publish(SCORES);
     int[][] kept =
         StaticSelection.keep(
             data.train().labels(),

@@ -26,7 +26,16 @@ public final class Workspace {
 
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+  /** Told about every finished artifact or checkpoint, e.g. to upload it to an object store. */
+  @FunctionalInterface
+  public interface Publisher {
+    Publisher NONE = file -> {};
+
+    void published(Path file);
+  }
+
   private final Path directory;
+  private Publisher publisher = Publisher.NONE;
 
   public Workspace(Path directory) {
     this.directory = directory.toAbsolutePath();
@@ -38,6 +47,15 @@ public final class Workspace {
     if (!Files.isWritable(this.directory)) {
       throw new StorageException("output directory " + this.directory + " is not writable");
     }
+  }
+
+  public void setPublisher(Publisher publisher) {
+    this.publisher = publisher;
+  }
+
+  /** Announces that {@code name} is complete (written atomically) and may be published. */
+  public void publish(String name) {
+    publisher.published(file(name));
   }
 
   public Path directory() {
@@ -55,6 +73,7 @@ public final class Workspace {
   /** Writes {@code value} as pretty JSON, atomically. */
   public void writeJson(String name, Object value) {
     AtomicFiles.write(file(name), out -> JSON.writeValue(new NonClosing(out), value));
+    publish(name);
   }
 
   /** Reads an artifact written by an earlier stage. */
