@@ -5,12 +5,14 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.api.v1alpha1.CausalKeep;
 import dev.goldpan.api.v1alpha1.DatasetFormat;
 import dev.goldpan.api.v1alpha1.ModelSpec;
 import dev.goldpan.worker.data.DatasetReaders;
 import dev.goldpan.worker.data.ImageSet;
 import dev.goldpan.worker.data.LabeledDataset;
 import dev.goldpan.worker.data.Normalization;
+import dev.goldpan.worker.engine.CausalSelection;
 import dev.goldpan.worker.engine.ClassifierTraining;
 import dev.goldpan.worker.engine.DistributionMatching;
 import dev.goldpan.worker.model.DsaAugmentation;
@@ -79,6 +81,17 @@ final class BenchmarkCommand implements Callable<Integer> {
       description = "Also sample the process RSS every N DM iterations (0: off, default).")
   int rssEvery = 0;
 
+  @Option(
+      names = "--causal-interval",
+      description =
+          "Causal re-selection every N DM iterations over the whole class pools (0: off, default).")
+  int causalInterval = 0;
+
+  @Option(
+      names = "--pool-per-class",
+      description = "Real samples per class in the pools (default: all).")
+  int poolPerClass = Integer.MAX_VALUE;
+
   private static final int WARMUP = 3;
 
   @Override
@@ -109,6 +122,7 @@ final class BenchmarkCommand implements Callable<Integer> {
     result.put("depth", depth);
     result.put("batchReal", batchReal);
     result.put("imagesPerClass", imagesPerClass);
+    result.put("causalInterval", causalInterval);
 
     int[][] pools = new int[classes][];
     for (int c = 0; c < classes; c++) {
@@ -129,14 +143,28 @@ final class BenchmarkCommand implements Callable<Integer> {
     try (NDManager manager = NDManager.newBaseManager(StageContext.device());
         DistributionMatching matching =
             new DistributionMatching(
-                manager, model, train, synthetic, pools, augmentation, batchReal, 1f)) {
+                manager,
+                model,
+                train,
+                synthetic,
+                pools,
+                augmentation,
+                batchReal,
+                1f,
+                0L,
+                java.util.stream.IntStream.range(0, classes).toArray())) {
+      if (causalInterval > 0) {
+        matching.setCausalSelection(
+            new CausalSelection(
+                pools, 0.5, causalInterval, CausalKeep.MOST_CONTRIBUTING, imagesPerClass));
+      }
       for (int i = 0; i < WARMUP; i++) {
-        matching.step(random);
+        matching.step();
       }
       ArrayNode rss = result.putArray("rssMiB");
       long start = System.nanoTime();
       for (int i = 0; i < dmIterations; i++) {
-        matching.step(random);
+        matching.step();
         if (rssEvery > 0 && (i + 1) % rssEvery == 0) {
           rss.addArray().add(i + 1).add(residentMiB());
         }

@@ -44,7 +44,9 @@ final class RunCommand implements Callable<Integer> {
     }
     ObjectNode selected = runner.select();
     System.err.println("select   " + selected.path("message").asText());
-    runner.distill();
+    for (int shard = 0; shard < task.spec().getDistillation().getParallelism(); shard++) {
+      runner.distill(shard);
+    }
     ObjectNode evaluated = runner.evaluate();
     System.out.println(task.name() + ": " + evaluated.path("message").asText());
     evaluated

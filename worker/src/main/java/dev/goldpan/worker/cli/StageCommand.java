@@ -8,6 +8,8 @@ import dev.goldpan.worker.stage.StageContext;
 import dev.goldpan.worker.stage.StageRunner;
 import dev.goldpan.worker.stage.TerminationMessage;
 import dev.goldpan.worker.stage.Workspace;
+import dev.goldpan.worker.storage.S3Location;
+import dev.goldpan.worker.storage.S3Output;
 import dev.goldpan.worker.task.Locations;
 import dev.goldpan.worker.task.WorkerTask;
 import java.nio.file.Path;
@@ -47,6 +49,14 @@ final class StageCommand implements Callable<Integer> {
   Path output;
 
   @Option(
+      names = "--work-dir",
+      paramLabel = "DIR",
+      description =
+          "Local staging directory for an s3:// output location (default: goldpan-<job> under"
+              + " java.io.tmpdir).")
+  Path workDir;
+
+  @Option(
       names = "--termination-log",
       description = "Where the one-line JSON summary goes (default: ${DEFAULT-VALUE}).")
   Path terminationLog = Path.of("/dev/termination-log");
@@ -56,26 +66,40 @@ final class StageCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     int memberIndex = 0;
+    S3Output s3Output = null;
     try {
       memberIndex = index != null ? index : completionIndex();
       WorkerTask workerTask = WorkerTask.read(task);
       Locations locations = locationOptions.locations();
+      String location = workerTask.spec().getOutput().getLocation();
+      if (output == null && S3Location.isS3(location)) {
+        s3Output =
+            locationOptions.s3Output(
+                location, workDir != null ? workDir : S3Output.defaultDirectory(workerTask.name()));
+      }
       Path directory =
           output != null
               ? output
-              : locations.resolve(
-                  workerTask.spec().getOutput().getLocation(), "spec.output.location");
+              : s3Output != null
+                  ? s3Output.directory()
+                  : locations.resolve(location, "spec.output.location");
+      Workspace workspace = new Workspace(directory);
+      if (s3Output != null) {
+        workspace.setPublisher(s3Output);
+      }
       StageContext context =
-          new StageContext(
-              workerTask, new Workspace(directory), locations, ConsoleProgress::forStage);
+          new StageContext(workerTask, workspace, locations, ConsoleProgress::forStage);
       StageRunner runner = new StageRunner(context, terminationLog);
       ObjectNode summary =
           switch (stage) {
             case score -> runner.score(memberIndex);
             case select -> runner.select();
-            case distill -> runner.distill();
+            case distill -> runner.distill(memberIndex);
             case evaluate -> runner.evaluate();
           };
+      if (s3Output != null) {
+        s3Output.finish();
+      }
       System.out.println(summary.path("message").asText());
       return 0;
     } catch (RuntimeException e) {
@@ -91,6 +115,10 @@ final class StageCommand implements Callable<Integer> {
         e.addSuppressed(unwritable);
       }
       throw e;
+    } finally {
+      if (s3Output != null) {
+        s3Output.close();
+      }
     }
   }
 

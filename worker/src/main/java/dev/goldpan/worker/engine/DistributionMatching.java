@@ -16,6 +16,7 @@ import dev.goldpan.worker.model.NetworkShape;
 import dev.goldpan.worker.model.Networks;
 import java.nio.FloatBuffer;
 import java.util.Random;
+import java.util.SplittableRandom;
 
 /**
  * Distribution matching (Zhao and Bilen, "Dataset Condensation with Distribution Matching", WACV
@@ -41,7 +42,11 @@ public final class DistributionMatching implements AutoCloseable {
   private final float learningRate;
   private final NDArray synthetic;
   private final NDArray velocity;
+  private final long seed;
+  private final int[] classIds;
   private int[][] pools;
+  private CausalSelection causalSelection;
+  private int iteration;
 
   /**
    * @param manager owns the synthetic images for the life of this object
@@ -49,6 +54,9 @@ public final class DistributionMatching implements AutoCloseable {
    * @param initial the normalised initial synthetic images, class-major ([K * ipc, C, H, W])
    * @param pools per class, the indices into {@code real} that batches are drawn from
    * @param augmentation DSA, or null for none
+   * @param seed with the iteration number, fixes every random choice of that iteration, so a run
+   *     resumed from a checkpoint continues exactly as the uninterrupted run would
+   * @param classIds the label of each class of {@code pools}, in order
    */
   public DistributionMatching(
       NDManager manager,
@@ -58,7 +66,9 @@ public final class DistributionMatching implements AutoCloseable {
       int[][] pools,
       DsaAugmentation augmentation,
       int batchReal,
-      float learningRate) {
+      float learningRate,
+      long seed,
+      int[] classIds) {
     this.manager = manager;
     this.model = model;
     this.real = real;
@@ -68,6 +78,8 @@ public final class DistributionMatching implements AutoCloseable {
     this.imagesPerClass = initial.size() / pools.length;
     this.batchReal = batchReal;
     this.learningRate = learningRate;
+    this.seed = seed;
+    this.classIds = classIds.clone();
     this.synthetic =
         manager.create(
             FloatBuffer.wrap(initial.pixels().clone()),
@@ -76,11 +88,7 @@ public final class DistributionMatching implements AutoCloseable {
     this.velocity = synthetic.zerosLike();
   }
 
-  /** Replaces the per-class pools that real batches are drawn from. */
-  public void setPools(int[][] pools) {
-    this.pools = pools;
-  }
-
+  /** Per class, the indices into the real set that batches are drawn from now. */
   public int[][] pools() {
     return pools;
   }
@@ -94,10 +102,26 @@ public final class DistributionMatching implements AutoCloseable {
     return velocity;
   }
 
+  /** Re-selects the active pools by causal effect at the iterations it asks for. */
+  public void setCausalSelection(CausalSelection causalSelection) {
+    this.causalSelection = causalSelection;
+  }
+
+  /** Iterations done so far. */
+  public int iteration() {
+    return iteration;
+  }
+
   /** One iteration; returns the loss before the update. */
-  public float step(Random random) {
+  public float step() {
+    Random random =
+        new Random(new SplittableRandom(seed ^ (iteration * 0x9E3779B97F4A7C15L)).nextLong());
+    Engine.getInstance().setRandomSeed(random.nextInt(Integer.MAX_VALUE));
     try (NDScope scope = new NDScope()) {
       Network network = Networks.create(manager, model, shape, false);
+      if (causalSelection != null && causalSelection.due(iteration)) {
+        pools = causalSelection.select(manager, network, real, synthetic, iteration);
+      }
       NDArray realBatch = drawRealBatch(random);
       DsaAugmentation.Plan plan =
           augmentation == null ? null : augmentation.sample(random, pools.length);
@@ -108,8 +132,34 @@ public final class DistributionMatching implements AutoCloseable {
         loss = lossArray.getFloat();
       }
       update();
+      iteration++;
       return loss;
     }
+  }
+
+  /** What a checkpoint needs to continue exactly where this run is. */
+  public record State(int iteration, float[] synthetic, float[] velocity, int[][] pools) {}
+
+  public State state() {
+    return new State(iteration, synthetic.toFloatArray(), velocity.toFloatArray(), pools);
+  }
+
+  /** Continues from {@code state} (same data, spec and seed as the run that saved it). */
+  public void restore(State state) {
+    if (state.synthetic().length != synthetic.size()
+        || state.velocity().length != velocity.size()) {
+      throw new IllegalArgumentException("checkpoint shapes do not match the synthetic set");
+    }
+    boolean recording = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try {
+      synthetic.set(FloatBuffer.wrap(state.synthetic()));
+      velocity.set(FloatBuffer.wrap(state.velocity()));
+    } finally {
+      JniUtils.setGradMode(recording);
+    }
+    iteration = state.iteration();
+    pools = state.pools();
   }
 
   /**
@@ -184,7 +234,7 @@ public final class DistributionMatching implements AutoCloseable {
     float[] pixels = synthetic.toFloatArray();
     int[] labels = new int[(int) synthetic.getShape().get(0)];
     for (int i = 0; i < labels.length; i++) {
-      labels[i] = i / imagesPerClass;
+      labels[i] = classIds[i / imagesPerClass];
     }
     return new ImageSet(pixels, labels, shape.channels(), shape.height(), shape.width());
   }

@@ -3,10 +3,12 @@ package dev.goldpan.worker.stage;
 import ai.djl.ndarray.NDManager;
 import dev.goldpan.api.v1alpha1.Algorithm;
 import dev.goldpan.api.v1alpha1.Augmentation;
+import dev.goldpan.api.v1alpha1.CausalSelectionSpec;
 import dev.goldpan.api.v1alpha1.DistillationSpec;
 import dev.goldpan.api.v1alpha1.SyntheticInit;
 import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.data.ImageSet;
+import dev.goldpan.worker.engine.CausalSelection;
 import dev.goldpan.worker.engine.DistributionMatching;
 import dev.goldpan.worker.io.ImageGrid;
 import dev.goldpan.worker.io.NpyArray;
@@ -30,13 +32,16 @@ public final class DistillStage {
   public static final String PREVIEW = "synthetic.png";
   private static final int LOSS_CURVE_POINTS = 200;
 
-  /** What distillation produced. */
+  /** What distillation produced (for one shard, or the whole set when it is not sharded). */
   public record DistillResult(
       int iterations,
       int syntheticImages,
       double finalLoss,
       double iterationsPerSecond,
-      List<double[]> lossCurve) {}
+      int resumedFrom,
+      boolean skipped,
+      List<double[]> lossCurve,
+      List<CausalSelection.Refresh> refreshes) {}
 
   private final StageContext context;
 
@@ -44,39 +49,80 @@ public final class DistillStage {
     this.context = context;
   }
 
-  public DistillResult run() {
+  /** The synthetic images of shard {@code shard} when the classes are split over several. */
+  static String shardFile(int shard) {
+    return "synthetic-shard-" + shard + ".npz";
+  }
+
+  /**
+   * Distils the classes of shard {@code shard} (all classes when {@code distillation.parallelism}
+   * is 1): class c belongs to shard c mod parallelism. Continues from the newest valid checkpoint;
+   * does nothing when the shard's synthetic images already exist.
+   */
+  public DistillResult run(int shard) {
     DistillationSpec spec = context.spec().getDistillation();
+    int shards = spec.getParallelism();
     if (spec.getAlgorithm() != Algorithm.DM) {
       throw new InvalidInputException(
           "spec.distillation.algorithm "
               + spec.getAlgorithm()
               + " is not supported by this worker yet; use dm");
     }
+    if (shard < 0 || shard >= shards) {
+      throw new InvalidInputException(
+          "--index " + shard + " is outside spec.distillation.parallelism = " + shards);
+    }
+    String output = shards == 1 ? SYNTHETIC : shardFile(shard);
+    if (context.workspace().exists(output) && loadsAsSyntheticSet(output)) {
+      int images = readSynthetic(context.workspace(), output).size();
+      mergeShardsWhenComplete();
+      return new DistillResult(
+          spec.getIterations(), images, Double.NaN, 0, -1, true, List.of(), List.of());
+    }
     if (!context.workspace().exists(SelectStage.SELECTION)) {
       new SelectStage(context).run();
     }
     PreparedData data = context.data();
-    int[][] pools = SelectStage.readKept(context.workspace());
-    if (pools.length != data.classes()) {
+    int[][] kept = SelectStage.readKept(context.workspace());
+    if (kept.length != data.classes()) {
       throw new InvalidInputException(
           context.workspace().file(SelectStage.SELECTION)
               + " has "
-              + pools.length
+              + kept.length
               + " classes, the data set "
               + data.classes());
     }
-    Random random = context.random("distill", 0);
+    int[] classIds = classesOf(shard, shards, data.classes());
+    int[][] pools = new int[classIds.length][];
+    for (int i = 0; i < classIds.length; i++) {
+      pools[i] = kept[classIds[i]];
+    }
+    Random random = context.random("distill", shard);
     ImageSet initial = initialSyntheticSet(data, pools, spec, random);
     DsaAugmentation augmentation =
         spec.getAugmentation() == Augmentation.DSA
             ? new DsaAugmentation(data.train().height(), data.train().width())
             : null;
+    CausalSelectionSpec causalSpec = context.spec().getSelection().getCausal();
+    CausalSelection causal =
+        causalSpec.getEnabled()
+            ? new CausalSelection(
+                pools,
+                causalSpec.getKeepRatio(),
+                causalSpec.getRefreshInterval(),
+                causalSpec.getKeep(),
+                spec.getImagesPerClass())
+            : null;
+    int[] shape = {initial.size(), initial.channels(), initial.height(), initial.width()};
+    DistillCheckpoints checkpoints = new DistillCheckpoints(context.workspace(), shard, shards);
     Progress progress = context.progress("distill");
     List<double[]> curve = new ArrayList<>();
     int every = Math.max(1, spec.getIterations() / LOSS_CURVE_POINTS);
     double loss = Double.NaN;
-    long started = System.nanoTime();
+    int resumedFrom = -1;
     ImageSet result;
+    long started = System.nanoTime();
+    int firstIteration;
     try (NDManager manager = NDManager.newBaseManager(StageContext.device());
         DistributionMatching matching =
             new DistributionMatching(
@@ -87,20 +133,123 @@ public final class DistillStage {
                 pools,
                 augmentation,
                 spec.getBatchReal(),
-                spec.getLearningRate().floatValue())) {
-      for (int iteration = 0; iteration < spec.getIterations(); iteration++) {
-        loss = matching.step(random);
+                spec.getLearningRate().floatValue(),
+                random.nextLong(),
+                classIds)) {
+      matching.setCausalSelection(causal);
+      var checkpoint = checkpoints.newestValid(shape);
+      if (checkpoint.isPresent()) {
+        matching.restore(checkpoint.get().state());
+        curve.addAll(checkpoint.get().lossCurve());
+        if (causal != null) {
+          causal.restore(checkpoint.get().refreshes());
+        }
+        resumedFrom = matching.iteration();
+        System.err.println(
+            "distill: resuming from " + checkpoint.get().file() + " at iteration " + resumedFrom);
+      }
+      firstIteration = matching.iteration();
+      while (matching.iteration() < spec.getIterations()) {
+        int iteration = matching.iteration();
+        loss = matching.step();
         if (iteration % every == 0 || iteration == spec.getIterations() - 1) {
           curve.add(new double[] {iteration, loss});
         }
         progress.report(iteration + 1, spec.getIterations(), loss);
+        if (matching.iteration() % spec.getCheckpointInterval() == 0
+            && matching.iteration() < spec.getIterations()) {
+          checkpoints.write(
+              matching.state(), shape, curve, causal == null ? List.of() : causal.refreshes());
+        }
       }
       result = matching.snapshot();
     }
     double seconds = (System.nanoTime() - started) / 1e9;
-    writeArtifacts(data, result, spec.getImagesPerClass());
+    writeSyntheticSet(context.workspace(), output, data, result);
+    if (shards == 1) {
+      writePreview(context.workspace(), data, result, spec.getImagesPerClass());
+    } else {
+      mergeShardsWhenComplete();
+    }
+    int done = spec.getIterations() - firstIteration;
     return new DistillResult(
-        spec.getIterations(), result.size(), loss, spec.getIterations() / seconds, curve);
+        spec.getIterations(),
+        result.size(),
+        loss,
+        done == 0 ? 0 : done / seconds,
+        resumedFrom,
+        false,
+        curve,
+        causal == null ? List.of() : causal.refreshes());
+  }
+
+  /** The classes of shard {@code shard}: c with c mod shards == shard. */
+  static int[] classesOf(int shard, int shards, int classes) {
+    return java.util.stream.IntStream.range(0, classes).filter(c -> c % shards == shard).toArray();
+  }
+
+  private boolean loadsAsSyntheticSet(String name) {
+    try {
+      readSynthetic(context.workspace(), name);
+      return true;
+    } catch (RuntimeException unreadable) {
+      System.err.println(
+          "distill: "
+              + context.workspace().file(name)
+              + " is unreadable ("
+              + unreadable.getMessage()
+              + "); distilling again");
+      return false;
+    }
+  }
+
+  /**
+   * Merges the shards' synthetic images into synthetic.npz and synthetic.png once every shard has
+   * written its part (the last shard to finish, or the evaluate stage, does it).
+   */
+  void mergeShardsWhenComplete() {
+    int shards = context.spec().getDistillation().getParallelism();
+    Workspace workspace = context.workspace();
+    if (shards == 1 || workspace.exists(SYNTHETIC)) {
+      return;
+    }
+    List<ImageSet> parts = new ArrayList<>();
+    for (int shard = 0; shard < shards; shard++) {
+      if (!workspace.exists(shardFile(shard))) {
+        return;
+      }
+      parts.add(readSynthetic(workspace, shardFile(shard)));
+    }
+    int perClass = context.spec().getDistillation().getImagesPerClass();
+    int classes = context.data().classes();
+    ImageSet first = parts.get(0);
+    int imageSize = first.imageSize();
+    float[] pixels = new float[classes * perClass * imageSize];
+    int[] labels = new int[classes * perClass];
+    for (ImageSet part : parts) {
+      for (int i = 0; i < part.size(); i++) {
+        int label = part.labels()[i];
+        int slot = label * perClass + (i % perClass);
+        System.arraycopy(part.pixels(), i * imageSize, pixels, slot * imageSize, imageSize);
+        labels[slot] = label;
+      }
+    }
+    ImageSet merged = new ImageSet(pixels, labels, first.channels(), first.height(), first.width());
+    writeSyntheticSet(workspace, SYNTHETIC, context.data(), merged);
+    writePreview(workspace, context.data(), merged, perClass);
+  }
+
+  /** Reads a synthetic set written by this stage. */
+  static ImageSet readSynthetic(Workspace workspace, String name) {
+    Map<String, NpyArray> arrays = Npz.read(workspace.file(name));
+    NpyArray images = arrays.get("images");
+    NpyArray labels = arrays.get("labels");
+    if (images == null || labels == null || images.shape().length != 4) {
+      throw new InvalidInputException(
+          workspace.file(name) + " lacks a 4-d 'images' or a 'labels' array");
+    }
+    int[] shape = images.shape();
+    return new ImageSet(images.floats(), labels.ints(), shape[1], shape[2], shape[3]);
   }
 
   /** Per class, imagesPerClass random kept samples (or Gaussian noise), class-major. */
@@ -142,7 +291,8 @@ public final class DistillStage {
     return train.subset(picked);
   }
 
-  private void writeArtifacts(PreparedData data, ImageSet synthetic, int perClass) {
+  private static void writeSyntheticSet(
+      Workspace workspace, String name, PreparedData data, ImageSet synthetic) {
     Map<String, NpyArray> arrays = new LinkedHashMap<>();
     arrays.put(
         "images",
@@ -155,11 +305,15 @@ public final class DistillStage {
     arrays.put("labels", NpyArray.int64(synthetic.labels(), synthetic.size()));
     arrays.put("mean", NpyArray.float32(data.normalization().mean(), synthetic.channels()));
     arrays.put("std", NpyArray.float32(data.normalization().std(), synthetic.channels()));
-    Npz.write(context.workspace().file(SYNTHETIC), arrays);
-    context.workspace().publish(SYNTHETIC);
+    Npz.write(workspace.file(name), arrays);
+    workspace.publish(name);
+  }
+
+  private static void writePreview(
+      Workspace workspace, PreparedData data, ImageSet synthetic, int perClass) {
     int scale = Math.max(1, 64 / synthetic.height());
     ImageGrid.writePng(
-        context.workspace().file(PREVIEW), data.normalization().invert(synthetic), perClass, scale);
-    context.workspace().publish(PREVIEW);
+        workspace.file(PREVIEW), data.normalization().invert(synthetic), perClass, scale);
+    workspace.publish(PREVIEW);
   }
 }

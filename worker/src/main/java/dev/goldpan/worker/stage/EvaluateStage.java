@@ -9,8 +9,6 @@ import dev.goldpan.api.v1alpha1.EvaluationSpec;
 import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.data.ImageSet;
 import dev.goldpan.worker.engine.ClassifierTraining;
-import dev.goldpan.worker.io.NpyArray;
-import dev.goldpan.worker.io.Npz;
 import dev.goldpan.worker.model.DsaAugmentation;
 import dev.goldpan.worker.model.Network;
 import dev.goldpan.worker.model.NetworkShape;
@@ -87,16 +85,13 @@ public final class EvaluateStage {
   }
 
   private ImageSet readSynthetic() {
-    Map<String, NpyArray> arrays = Npz.read(context.workspace().file(DistillStage.SYNTHETIC));
-    NpyArray images = arrays.get("images");
-    NpyArray labels = arrays.get("labels");
-    if (images == null || labels == null || images.shape().length != 4) {
+    new DistillStage(context).mergeShardsWhenComplete();
+    if (!context.workspace().exists(DistillStage.SYNTHETIC)) {
       throw new InvalidInputException(
           context.workspace().file(DistillStage.SYNTHETIC)
-              + " lacks a 4-d 'images' or a 'labels' array");
+              + " does not exist: the distill stage has not finished");
     }
-    int[] shape = images.shape();
-    return new ImageSet(images.floats(), labels.ints(), shape[1], shape[2], shape[3]);
+    return DistillStage.readSynthetic(context.workspace(), DistillStage.SYNTHETIC);
   }
 
   /** A random real subset with the given number of images per class. */

@@ -54,34 +54,64 @@ public final class StageRunner {
         });
   }
 
-  public ObjectNode distill() {
+  public ObjectNode distill(int shard) {
     return run(
         "distill",
-        0,
-        () -> new DistillStage(context).run(),
+        shard,
+        () -> new DistillStage(context).run(shard),
         result -> {
-          ObjectNode summary = summary("distill", 0);
+          ObjectNode summary = summary("distill", shard);
           summary.put("syntheticImages", result.syntheticImages());
           summary.put("iterations", result.iterations());
-          summary.put("loss", result.finalLoss());
-          summary.put("iterationsPerSecond", result.iterationsPerSecond());
           summary.put(
               "realSamplesKept",
               context.workspace().readJson(SelectStage.SELECTION).path("kept").asInt());
+          if (result.skipped()) {
+            summary.put("message", "synthetic images already complete; nothing to do");
+            return summary;
+          }
+          summary.put("loss", result.finalLoss());
+          summary.put("iterationsPerSecond", result.iterationsPerSecond());
+          if (result.resumedFrom() >= 0) {
+            summary.put("resumedFrom", result.resumedFrom());
+          }
           summary.put(
               "message",
               "distilled "
                   + result.syntheticImages()
                   + " images in "
                   + result.iterations()
-                  + " iterations");
+                  + " iterations"
+                  + (result.resumedFrom() >= 0
+                      ? " (resumed at " + result.resumedFrom() + ")"
+                      : ""));
           context
               .workspace()
               .updateManifest(
                   manifest -> {
-                    ArrayNode curve = manifest.with("distillation").putArray("lossCurve");
+                    ObjectNode distillation = manifest.with("distillation");
+                    String suffix =
+                        context.spec().getDistillation().getParallelism() == 1
+                            ? ""
+                            : "-shard" + shard;
+                    ArrayNode curve = distillation.putArray("lossCurve" + suffix);
                     for (double[] point : result.lossCurve()) {
                       curve.addArray().add((long) point[0]).add(point[1]);
+                    }
+                    if (result.resumedFrom() >= 0) {
+                      distillation.withArray("resumedFrom").add(result.resumedFrom());
+                    }
+                    if (context.spec().getSelection().getCausal().getEnabled()) {
+                      ArrayNode refreshes = manifest.with("causal").putArray("refreshes" + suffix);
+                      for (var refresh : result.refreshes()) {
+                        ObjectNode entry = refreshes.addObject();
+                        entry.put("iteration", refresh.iteration());
+                        entry.put("active", refresh.active());
+                        ArrayNode quantiles = entry.putArray("quantiles");
+                        for (double quantile : refresh.quantiles()) {
+                          quantiles.add(quantile);
+                        }
+                      }
                     }
                   });
           return summary;
@@ -134,7 +164,12 @@ public final class StageRunner {
     ObjectNode summary = summarise.apply(result);
     double seconds = (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0;
     summary.put("seconds", seconds);
-    String key = stage.equals("score") ? "score-" + index : stage;
+    String key =
+        stage.equals("score")
+                || (stage.equals("distill")
+                    && context.spec().getDistillation().getParallelism() > 1)
+            ? stage + "-" + index
+            : stage;
     context
         .workspace()
         .updateManifest(

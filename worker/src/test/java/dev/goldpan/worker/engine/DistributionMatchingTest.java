@@ -109,7 +109,8 @@ class DistributionMatchingTest {
       ImageSet syn = noise(random, CLASSES * IMAGES_PER_CLASS);
       ModelSpec model = model(Architecture.CONVNET, 2, 6);
       try (DistributionMatching dm =
-          new DistributionMatching(manager, model, real, syn, allPools(), null, PER_CLASS, 1f)) {
+          new DistributionMatching(
+              manager, model, real, syn, allPools(), null, PER_CLASS, 1f, 5L, new int[] {0, 1})) {
         Network network =
             Networks.create(manager, model, new NetworkShape(1, 8, 8, CLASSES), false);
 
@@ -131,7 +132,8 @@ class DistributionMatchingTest {
       // An MLP without hidden layers embeds an image as its pixels: psi(x) = x.
       ModelSpec model = model(Architecture.MLP, 0, 1);
       try (DistributionMatching dm =
-          new DistributionMatching(manager, model, real, syn, allPools(), null, PER_CLASS, 1f)) {
+          new DistributionMatching(
+              manager, model, real, syn, allPools(), null, PER_CLASS, 1f, 5L, new int[] {0, 1})) {
         Network identity =
             Networks.create(manager, model, new NetworkShape(1, 8, 8, CLASSES), false);
         NDArray synthetic = dm.syntheticImages();
@@ -173,7 +175,8 @@ class DistributionMatchingTest {
       ImageSet syn = noise(random, CLASSES * IMAGES_PER_CLASS);
       ModelSpec model = model(Architecture.CONVNET, 1, 4);
       try (DistributionMatching dm =
-          new DistributionMatching(manager, model, real, syn, allPools(), null, PER_CLASS, 1f)) {
+          new DistributionMatching(
+              manager, model, real, syn, allPools(), null, PER_CLASS, 1f, 5L, new int[] {0, 1})) {
         Network network =
             Networks.create(manager, model, new NetworkShape(1, 8, 8, CLASSES), false);
         NDArray realBatch = dm.drawRealBatch(random);
@@ -223,11 +226,13 @@ class DistributionMatchingTest {
               allPools(),
               new DsaAugmentation(8, 8),
               PER_CLASS,
-              1f)) {
+              1f,
+              5L,
+              new int[] {0, 1})) {
         double first = 0;
         double last = 0;
         for (int iteration = 0; iteration < 60; iteration++) {
-          float loss = dm.step(random);
+          float loss = dm.step();
           if (iteration < 10) {
             first += loss;
           } else if (iteration >= 50) {

@@ -1,0 +1,212 @@
+package dev.goldpan.worker.stage;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.worker.engine.CausalSelection;
+import dev.goldpan.worker.engine.DistributionMatching;
+import dev.goldpan.worker.io.NpyArray;
+import dev.goldpan.worker.io.Npz;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Checkpoints of the distill stage, {@code checkpoints/distill-<iteration>.npz} (or {@code
+ * distill-shard<k>-<iteration>.npz}): the synthetic images, their momentum, the iteration, the
+ * active pools and the history (loss curve, causal refreshes). Random choices are derived from the
+ * seed and the iteration, so nothing else is needed to continue exactly.
+ *
+ * <p>Each file is written atomically and carries a SHA-256 of its content; a checkpoint that does
+ * not load or whose digest does not match is skipped in favour of the previous one. The newest
+ * {@value #KEEP} are kept.
+ */
+final class DistillCheckpoints {
+
+  static final String DIRECTORY = "checkpoints";
+  static final int KEEP = 3;
+
+  /** A loaded checkpoint. */
+  record Checkpoint(
+      Path file,
+      DistributionMatching.State state,
+      List<double[]> lossCurve,
+      List<CausalSelection.Refresh> refreshes) {}
+
+  private final Workspace workspace;
+  private final String prefix;
+  private final Pattern name;
+
+  DistillCheckpoints(Workspace workspace, int shard, int shards) {
+    this.workspace = workspace;
+    this.prefix = shards == 1 ? "distill-" : "distill-shard" + shard + "-";
+    this.name = Pattern.compile(Pattern.quote(prefix) + "(\\d+)\\.npz");
+  }
+
+  void write(
+      DistributionMatching.State state,
+      int[] shape,
+      List<double[]> lossCurve,
+      List<CausalSelection.Refresh> refreshes) {
+    Map<String, NpyArray> arrays = new LinkedHashMap<>();
+    arrays.put("synthetic", NpyArray.float32(state.synthetic(), shape));
+    arrays.put("velocity", NpyArray.float32(state.velocity(), shape));
+    ObjectNode history = Workspace.JSON.createObjectNode();
+    history.put("iteration", state.iteration());
+    ArrayNode pools = history.putArray("pools");
+    for (int[] pool : state.pools()) {
+      ArrayNode members = pools.addArray();
+      for (int index : pool) {
+        members.add(index);
+      }
+    }
+    ArrayNode curve = history.putArray("lossCurve");
+    for (double[] point : lossCurve) {
+      curve.addArray().add((long) point[0]).add(point[1]);
+    }
+    ArrayNode causal = history.putArray("refreshes");
+    for (CausalSelection.Refresh refresh : refreshes) {
+      ObjectNode entry = causal.addObject();
+      entry.put("iteration", refresh.iteration());
+      entry.put("active", refresh.active());
+      ArrayNode quantiles = entry.putArray("quantiles");
+      for (double quantile : refresh.quantiles()) {
+        quantiles.add(quantile);
+      }
+    }
+    byte[] json = history.toString().getBytes(StandardCharsets.UTF_8);
+    arrays.put("state", NpyArray.uint8(json, json.length));
+    byte[] digest = digest(arrays);
+    arrays.put("sha256", NpyArray.uint8(digest, digest.length));
+    String file = DIRECTORY + "/" + prefix + state.iteration() + ".npz";
+    Npz.write(workspace.file(file), arrays);
+    workspace.publish(file);
+    prune();
+  }
+
+  /** The newest checkpoint that loads and matches its digest, if any. */
+  Optional<Checkpoint> newestValid(int[] shape) {
+    for (Path file : newestFirst()) {
+      try {
+        return Optional.of(load(file, shape));
+      } catch (RuntimeException | IOException corrupt) {
+        System.err.println(
+            "distill: checkpoint "
+                + file
+                + " is unusable ("
+                + corrupt.getMessage()
+                + "); trying the previous one");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Checkpoint load(Path file, int[] shape) throws IOException {
+    Map<String, NpyArray> arrays = new LinkedHashMap<>(Npz.read(file));
+    NpyArray recorded = arrays.remove("sha256");
+    if (recorded == null || !Arrays.equals(recorded.data(), digest(arrays))) {
+      throw new IOException("its SHA-256 does not match its content");
+    }
+    NpyArray synthetic = arrays.get("synthetic");
+    NpyArray velocity = arrays.get("velocity");
+    if (synthetic == null || velocity == null || !Arrays.equals(synthetic.shape(), shape)) {
+      throw new IOException("it holds no synthetic set of shape " + Arrays.toString(shape));
+    }
+    JsonNode history = Workspace.JSON.readTree(arrays.get("state").data());
+    JsonNode poolsNode = history.path("pools");
+    int[][] pools = new int[poolsNode.size()][];
+    for (int c = 0; c < pools.length; c++) {
+      JsonNode members = poolsNode.get(c);
+      pools[c] = new int[members.size()];
+      for (int i = 0; i < pools[c].length; i++) {
+        pools[c][i] = members.get(i).asInt();
+      }
+    }
+    List<double[]> curve = new ArrayList<>();
+    for (JsonNode point : history.path("lossCurve")) {
+      curve.add(new double[] {point.get(0).asDouble(), point.get(1).asDouble()});
+    }
+    List<CausalSelection.Refresh> refreshes = new ArrayList<>();
+    for (JsonNode entry : history.path("refreshes")) {
+      double[] quantiles = new double[entry.path("quantiles").size()];
+      for (int q = 0; q < quantiles.length; q++) {
+        quantiles[q] = entry.path("quantiles").get(q).asDouble();
+      }
+      refreshes.add(
+          new CausalSelection.Refresh(
+              entry.path("iteration").asInt(), entry.path("active").asInt(), quantiles));
+    }
+    DistributionMatching.State state =
+        new DistributionMatching.State(
+            history.path("iteration").asInt(), synthetic.floats(), velocity.floats(), pools);
+    return new Checkpoint(file, state, curve, refreshes);
+  }
+
+  private List<Path> newestFirst() {
+    Path directory = workspace.file(DIRECTORY);
+    List<Path> files = new ArrayList<>();
+    if (!Files.isDirectory(directory)) {
+      return files;
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory, prefix + "*.npz")) {
+      for (Path entry : entries) {
+        if (name.matcher(entry.getFileName().toString()).matches()) {
+          files.add(entry);
+        }
+      }
+    } catch (IOException e) {
+      throw new dev.goldpan.worker.StorageException("cannot list " + directory + ": " + e, e);
+    }
+    files.sort(Comparator.comparingLong(this::iterationOf).reversed());
+    return files;
+  }
+
+  private long iterationOf(Path file) {
+    Matcher matcher = name.matcher(file.getFileName().toString());
+    return matcher.matches() ? Long.parseLong(matcher.group(1)) : -1;
+  }
+
+  private void prune() {
+    List<Path> files = newestFirst();
+    for (Path old : files.subList(Math.min(KEEP, files.size()), files.size())) {
+      try {
+        Files.deleteIfExists(old);
+      } catch (IOException e) {
+        System.err.println("distill: cannot delete old checkpoint " + old + ": " + e.getMessage());
+      }
+    }
+  }
+
+  private static byte[] digest(Map<String, NpyArray> arrays) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      for (Map.Entry<String, NpyArray> entry : arrays.entrySet()) {
+        sha.update(entry.getKey().getBytes(StandardCharsets.UTF_8));
+        sha.update(entry.getValue().dtype().getBytes(StandardCharsets.UTF_8));
+        for (int dimension : entry.getValue().shape()) {
+          sha.update((byte) dimension);
+          sha.update((byte) (dimension >>> 8));
+          sha.update((byte) (dimension >>> 16));
+          sha.update((byte) (dimension >>> 24));
+        }
+        sha.update(entry.getValue().data());
+      }
+      return sha.digest();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
