@@ -3,6 +3,7 @@ package dev.goldpan.worker.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
@@ -88,7 +89,7 @@ public final class ConvNet implements Network {
                   1)
               .singletonOrThrow();
       x = instanceNorm(x, block);
-      x = x.maximum(0f);
+      x = Activation.relu(x);
       x = Pool.avgPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false, true);
     }
     return x.reshape(x.getShape().get(0), -1);

@@ -3,6 +3,7 @@ package dev.goldpan.worker.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,8 @@ public final class Mlp implements Network {
   public NDArray embed(NDArray images) {
     NDArray x = images.reshape(images.getShape().get(0), -1);
     for (int layer = 0; layer < weights.size() - 1; layer++) {
-      x = Linear.linear(x, weights.get(layer), biases.get(layer)).singletonOrThrow().maximum(0f);
+      x = Linear.linear(x, weights.get(layer), biases.get(layer)).singletonOrThrow();
+      x = Activation.relu(x);
     }
     return x;
   }

@@ -3,6 +3,7 @@ package dev.goldpan.worker.stage;
 import ai.djl.engine.Engine;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.worker.report.ReportWriter;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.function.Function;
@@ -144,8 +145,10 @@ public final class StageRunner {
                   result.synthetic().mean(),
                   result.synthetic().std(),
                   result.synthetic().accuracies().length));
+          summary.put("report", ReportWriter.REPORT);
           return summary;
-        });
+        },
+        () -> ReportWriter.write(context.workspace()));
   }
 
   private ObjectNode summary(String stage, int index) {
@@ -158,6 +161,16 @@ public final class StageRunner {
 
   private <R> ObjectNode run(
       String stage, int index, Supplier<R> work, Function<R, ObjectNode> summarise) {
+    return run(stage, index, work, summarise, () -> {});
+  }
+
+  /** Runs a stage; {@code finish} runs after the manifest is updated, before the summary. */
+  private <R> ObjectNode run(
+      String stage,
+      int index,
+      Supplier<R> work,
+      Function<R, ObjectNode> summarise,
+      Runnable finish) {
     Instant started = Instant.now();
     R result = work.get();
     Instant finished = Instant.now();
@@ -182,6 +195,7 @@ public final class StageRunner {
               entry.put("device", StageContext.device().toString());
               entry.set("summary", summary.deepCopy());
             });
+    finish.run();
     TerminationMessage.write(terminationLog, summary);
     return summary;
   }
