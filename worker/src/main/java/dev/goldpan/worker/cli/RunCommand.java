@@ -3,6 +3,7 @@ package dev.goldpan.worker.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.goldpan.api.v1alpha1.StaticCriterion;
 import dev.goldpan.worker.progress.ConsoleProgress;
+import dev.goldpan.worker.progress.HttpProgress;
 import dev.goldpan.worker.stage.StageContext;
 import dev.goldpan.worker.stage.StageRunner;
 import dev.goldpan.worker.stage.Workspace;
@@ -34,7 +35,13 @@ final class RunCommand implements Callable<Integer> {
     WorkerTask task = WorkerTask.read(manifest);
     Workspace workspace = new Workspace(output);
     StageContext context =
-        new StageContext(task, workspace, locationOptions.locations(), ConsoleProgress::forStage);
+        new StageContext(
+            task,
+            workspace,
+            locationOptions.locations(),
+            stageName ->
+                HttpProgress.forStage(
+                    stageName, System.getenv(), ConsoleProgress.forStage(stageName)));
     StageRunner runner = new StageRunner(context, null);
     var selection = task.spec().getSelection().getStaticSelection();
     if (selection.getCriterion() != StaticCriterion.PRECOMPUTED) {
