@@ -235,7 +235,7 @@ public final class ReportWriter {
     } else {
       try {
         drop = dropEnd(selection.content());
-        cut = cut(values, keptIndices(selection.content()), drop);
+        cut = cut(values, SelectStage.keptIndices(selection.content()), drop);
         if (cut.isEmpty()) {
           cutProblem = SelectStage.SELECTION + " keeps no sample with a finite score.";
         }
@@ -481,22 +481,6 @@ public final class ReportWriter {
     }
     throw new InvalidInputException(
         SelectStage.SELECTION + " has drop \"" + drop + "\"; expected largest or smallest");
-  }
-
-  private static int[][] keptIndices(JsonNode selection) {
-    JsonNode indices = selection.path("indices");
-    if (!indices.isArray()) {
-      throw new InvalidInputException(SelectStage.SELECTION + " has no indices");
-    }
-    int[][] kept = new int[indices.size()][];
-    for (int c = 0; c < kept.length; c++) {
-      JsonNode classIndices = indices.get(c);
-      kept[c] = new int[classIndices.size()];
-      for (int i = 0; i < kept[c].length; i++) {
-        kept[c][i] = classIndices.get(i).asInt();
-      }
-    }
-    return kept;
   }
 
   /** The data set's class names when manifest.json lists one per class, else the indices. */

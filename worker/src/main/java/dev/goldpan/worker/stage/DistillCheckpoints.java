@@ -73,20 +73,8 @@ final class DistillCheckpoints {
         members.add(index);
       }
     }
-    ArrayNode curve = history.putArray("lossCurve");
-    for (double[] point : lossCurve) {
-      curve.addArray().add((long) point[0]).add(point[1]);
-    }
-    ArrayNode causal = history.putArray("refreshes");
-    for (CausalSelection.Refresh refresh : refreshes) {
-      ObjectNode entry = causal.addObject();
-      entry.put("iteration", refresh.iteration());
-      entry.put("active", refresh.active());
-      ArrayNode quantiles = entry.putArray("quantiles");
-      for (double quantile : refresh.quantiles()) {
-        quantiles.add(quantile);
-      }
-    }
+    HistoryJson.writeLossCurve(history.putArray("lossCurve"), lossCurve);
+    HistoryJson.writeRefreshes(history.putArray("refreshes"), refreshes);
     byte[] json = history.toString().getBytes(StandardCharsets.UTF_8);
     arrays.put("state", NpyArray.uint8(json, json.length));
     byte[] digest = digest(arrays);
@@ -135,20 +123,8 @@ final class DistillCheckpoints {
         pools[c][i] = members.get(i).asInt();
       }
     }
-    List<double[]> curve = new ArrayList<>();
-    for (JsonNode point : history.path("lossCurve")) {
-      curve.add(new double[] {point.get(0).asDouble(), point.get(1).asDouble()});
-    }
-    List<CausalSelection.Refresh> refreshes = new ArrayList<>();
-    for (JsonNode entry : history.path("refreshes")) {
-      double[] quantiles = new double[entry.path("quantiles").size()];
-      for (int q = 0; q < quantiles.length; q++) {
-        quantiles[q] = entry.path("quantiles").get(q).asDouble();
-      }
-      refreshes.add(
-          new CausalSelection.Refresh(
-              entry.path("iteration").asInt(), entry.path("active").asInt(), quantiles));
-    }
+    List<double[]> curve = HistoryJson.readLossCurve(history.path("lossCurve"));
+    List<CausalSelection.Refresh> refreshes = HistoryJson.readRefreshes(history.path("refreshes"));
     DistributionMatching.State state =
         new DistributionMatching.State(
             history.path("iteration").asInt(), synthetic.floats(), velocity.floats(), pools);

@@ -83,7 +83,15 @@ public final class SelectStage {
 
   /** Per class, the kept indices recorded in {@code selection.json}. */
   public static int[][] readKept(Workspace workspace) {
-    JsonNode indices = workspace.readJson(SELECTION).path("indices");
+    return keptIndices(workspace.readJson(SELECTION));
+  }
+
+  /** Per class, the kept indices of a parsed {@code selection.json}. */
+  public static int[][] keptIndices(JsonNode selection) {
+    JsonNode indices = selection.path("indices");
+    if (!indices.isArray()) {
+      throw new InvalidInputException(SELECTION + " has no indices");
+    }
     int[][] kept = new int[indices.size()][];
     for (int c = 0; c < kept.length; c++) {
       JsonNode classIndices = indices.get(c);

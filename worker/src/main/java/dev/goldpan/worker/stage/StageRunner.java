@@ -95,24 +95,15 @@ public final class StageRunner {
                         context.spec().getDistillation().getParallelism() == 1
                             ? ""
                             : "-shard" + shard;
-                    ArrayNode curve = distillation.putArray("lossCurve" + suffix);
-                    for (double[] point : result.lossCurve()) {
-                      curve.addArray().add((long) point[0]).add(point[1]);
-                    }
+                    HistoryJson.writeLossCurve(
+                        distillation.putArray("lossCurve" + suffix), result.lossCurve());
                     if (result.resumedFrom() >= 0) {
                       distillation.withArray("resumedFrom").add(result.resumedFrom());
                     }
                     if (context.spec().getSelection().getCausal().getEnabled()) {
-                      ArrayNode refreshes = manifest.with("causal").putArray("refreshes" + suffix);
-                      for (var refresh : result.refreshes()) {
-                        ObjectNode entry = refreshes.addObject();
-                        entry.put("iteration", refresh.iteration());
-                        entry.put("active", refresh.active());
-                        ArrayNode quantiles = entry.putArray("quantiles");
-                        for (double quantile : refresh.quantiles()) {
-                          quantiles.add(quantile);
-                        }
-                      }
+                      HistoryJson.writeRefreshes(
+                          manifest.with("causal").putArray("refreshes" + suffix),
+                          result.refreshes());
                     }
                   });
           return summary;

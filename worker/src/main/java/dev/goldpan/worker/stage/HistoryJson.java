@@ -1,0 +1,58 @@
+package dev.goldpan.worker.stage;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.worker.engine.CausalSelection;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The JSON form of a distillation's history, shared by checkpoints and manifest.json: the loss
+ * curve as {@code [[iteration, loss], ...]} and causal refreshes as {@code [{iteration, active,
+ * quantiles: [min, q25, median, q75, max]}, ...]}.
+ */
+final class HistoryJson {
+
+  private HistoryJson() {}
+
+  static void writeLossCurve(ArrayNode target, List<double[]> curve) {
+    for (double[] point : curve) {
+      target.addArray().add((long) point[0]).add(point[1]);
+    }
+  }
+
+  static List<double[]> readLossCurve(JsonNode source) {
+    List<double[]> curve = new ArrayList<>();
+    for (JsonNode point : source) {
+      curve.add(new double[] {point.get(0).asDouble(), point.get(1).asDouble()});
+    }
+    return curve;
+  }
+
+  static void writeRefreshes(ArrayNode target, List<CausalSelection.Refresh> refreshes) {
+    for (CausalSelection.Refresh refresh : refreshes) {
+      ObjectNode entry = target.addObject();
+      entry.put("iteration", refresh.iteration());
+      entry.put("active", refresh.active());
+      ArrayNode quantiles = entry.putArray("quantiles");
+      for (double quantile : refresh.quantiles()) {
+        quantiles.add(quantile);
+      }
+    }
+  }
+
+  static List<CausalSelection.Refresh> readRefreshes(JsonNode source) {
+    List<CausalSelection.Refresh> refreshes = new ArrayList<>();
+    for (JsonNode entry : source) {
+      double[] quantiles = new double[entry.path("quantiles").size()];
+      for (int q = 0; q < quantiles.length; q++) {
+        quantiles[q] = entry.path("quantiles").get(q).asDouble();
+      }
+      refreshes.add(
+          new CausalSelection.Refresh(
+              entry.path("iteration").asInt(), entry.path("active").asInt(), quantiles));
+    }
+    return refreshes;
+  }
+}
