@@ -8,6 +8,8 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.nn.pooling.Pool;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,10 +19,10 @@ import java.util.List;
  * papers' code, a 1-channel 28x28 input is padded by 3 in the first convolution so that it is
  * treated as 32x32.
  *
- * <p>Instance norm normalises each (sample, channel) plane; it is computed with the fused layer
- * norm over the plane ([N*C, H*W]), which is exact and much faster than composing mean and
- * variance. With {@code affine} the per-channel scale and shift follow; a freshly initialised
- * network has scale 1 and shift 0, so distillation's random networks skip them.
+ * <p>Instance norm normalises each (sample, channel) plane. Without {@code affine} (distillation's
+ * throwaway networks, whose scale would be 1 and shift 0) it is the fused layer norm over the plane
+ * ([N*C, H*W]); with it, the fused batch norm over [1, N*C, H, W] applies the per-channel scale and
+ * shift in the same pass. Both are exact and much faster than composing mean and variance.
  */
 public final class ConvNet implements Network {
 
@@ -47,12 +49,13 @@ public final class ConvNet implements Network {
       int fanIn = inChannels * 9;
       convWeights.add(Init.uniform(manager, fanIn, new Shape(width, inChannels, 3, 3)));
       convBiases.add(Init.uniform(manager, fanIn, new Shape(width)));
-      // The fused layer norm wants an element-wise scale and shift over the plane: 1 and 0.
-      planeOnes.add(manager.ones(new Shape((long) rows * columns)));
-      planeZeros.add(manager.zeros(new Shape((long) rows * columns)));
-      if (affine) {
-        normScales.add(manager.ones(new Shape(1, width, 1, 1)));
-        normShifts.add(manager.zeros(new Shape(1, width, 1, 1)));
+      if (!affine) {
+        // The fused layer norm wants an element-wise scale and shift over the plane: 1 and 0.
+        planeOnes.add(manager.ones(new Shape((long) rows * columns)));
+        planeZeros.add(manager.zeros(new Shape((long) rows * columns)));
+      } else {
+        normScales.add(manager.ones(new Shape(width)));
+        normShifts.add(manager.zeros(new Shape(width)));
       }
       inChannels = width;
       rows /= 2;
@@ -98,20 +101,34 @@ public final class ConvNet implements Network {
   private NDArray instanceNorm(NDArray x, int block) {
     Shape shape = x.getShape();
     long planes = shape.get(0) * shape.get(1);
-    long planeSize = shape.get(2) * shape.get(3);
-    NDArray normalised =
-        LayerNorm.layerNorm(
-                x.reshape(planes, planeSize),
-                new Shape(planeSize),
-                planeOnes.get(block),
-                planeZeros.get(block),
-                EPSILON)
-            .singletonOrThrow()
-            .reshape(shape);
-    if (!affine) {
-      return normalised;
+    if (affine) {
+      // Instance norm with its per-channel scale and shift in one fused kernel: batch norm in
+      // training mode over [1, N*C, H, W] (as PyTorch's own instance_norm does), the scale and
+      // shift tiled over the samples. The running statistics it updates are thrown away.
+      NDManager manager = x.getManager();
+      NDArray runningMean = manager.zeros(new Shape(planes));
+      NDArray runningVariance = manager.ones(new Shape(planes));
+      long samples = shape.get(0);
+      return JniUtils.batchNorm(
+              (PtNDArray) x.reshape(1, planes, shape.get(2), shape.get(3)),
+              (PtNDArray) runningMean,
+              (PtNDArray) runningVariance,
+              (PtNDArray) normScales.get(block).tile(samples),
+              (PtNDArray) normShifts.get(block).tile(samples),
+              true,
+              0.1,
+              EPSILON)
+          .reshape(shape);
     }
-    return normalised.mul(normScales.get(block)).add(normShifts.get(block));
+    long planeSize = shape.get(2) * shape.get(3);
+    return LayerNorm.layerNorm(
+            x.reshape(planes, planeSize),
+            new Shape(planeSize),
+            planeOnes.get(block),
+            planeZeros.get(block),
+            EPSILON)
+        .singletonOrThrow()
+        .reshape(shape);
   }
 
   @Override
