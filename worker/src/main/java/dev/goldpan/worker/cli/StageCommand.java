@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.progress.ConsoleProgress;
+import dev.goldpan.worker.progress.HttpProgress;
 import dev.goldpan.worker.stage.StageContext;
 import dev.goldpan.worker.stage.StageRunner;
 import dev.goldpan.worker.stage.TerminationMessage;
@@ -88,7 +89,13 @@ final class StageCommand implements Callable<Integer> {
         workspace.setPublisher(s3Output);
       }
       StageContext context =
-          new StageContext(workerTask, workspace, locations, ConsoleProgress::forStage);
+          new StageContext(
+              workerTask,
+              workspace,
+              locations,
+              stageName ->
+                  HttpProgress.forStage(
+                      stageName, System.getenv(), ConsoleProgress.forStage(stageName)));
       StageRunner runner = new StageRunner(context, terminationLog);
       ObjectNode summary =
           switch (stage) {
