@@ -345,6 +345,7 @@ def test_accuracy(network, images, labels):
 
 
 def implementation():
+    """The "implementation" value of the JSON results."""
     return f"pytorch {torch.__version__}"
 
 
