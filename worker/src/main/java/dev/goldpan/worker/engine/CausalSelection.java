@@ -56,25 +56,39 @@ public final class CausalSelection {
     refreshes.addAll(history);
   }
 
+  /** The causal effects of a class's pool on that class's synthetic images. */
+  @FunctionalInterface
+  interface Effects {
+    float[] of(int classIndex, int[] pool, NDArray classImages);
+  }
+
   /**
-   * The active pools for the coming iterations, from the effects under {@code network} of each
+   * The active pools for the coming iterations, from the DM effects under {@code network} of each
    * class's statically kept samples on its synthetic images (rows {@code c * ipc ..} of {@code
    * synthetic}).
    */
   int[][] select(
       NDManager manager, Network network, ImageSet real, NDArray synthetic, int iteration) {
+    return select(
+        synthetic,
+        iteration,
+        (c, pool, classImages) ->
+            CausalEffects.distributionMatching(manager, network, real, pool, classImages));
+  }
+
+  /** The active pools for the coming iterations, by {@code effects}. */
+  int[][] select(NDArray synthetic, int iteration, Effects effects) {
     int[][] active = new int[staticPools.length][];
     List<Float> all = new ArrayList<>();
     int total = 0;
     for (int c = 0; c < staticPools.length; c++) {
       NDArray classImages =
           synthetic.get((long) c * imagesPerClass + ":" + (long) (c + 1) * imagesPerClass);
-      float[] effects =
-          CausalEffects.distributionMatching(manager, network, real, staticPools[c], classImages);
-      for (float effect : effects) {
+      float[] classEffects = effects.of(c, staticPools[c], classImages);
+      for (float effect : classEffects) {
         all.add(effect);
       }
-      active[c] = choose(staticPools[c], effects, keepRatio, keep);
+      active[c] = choose(staticPools[c], classEffects, keepRatio, keep);
       total += active[c].length;
     }
     refreshes.add(new Refresh(iteration, total, quantiles(all)));

@@ -28,7 +28,7 @@ import java.util.SplittableRandom;
  * by SGD with momentum 0.5 on the synthetic images S. All classes go through the network in one
  * batched forward pass per set (instance norm is per sample, so this equals one pass per class).
  */
-public final class DistributionMatching implements AutoCloseable {
+public final class DistributionMatching implements Distiller {
 
   private static final float MOMENTUM = 0.5f;
 
@@ -103,16 +103,19 @@ public final class DistributionMatching implements AutoCloseable {
   }
 
   /** Re-selects the active pools by causal effect at the iterations it asks for. */
+  @Override
   public void setCausalSelection(CausalSelection causalSelection) {
     this.causalSelection = causalSelection;
   }
 
   /** Iterations done so far. */
+  @Override
   public int iteration() {
     return iteration;
   }
 
   /** One iteration; returns the loss before the update. */
+  @Override
   public float step() {
     Random random =
         new Random(new SplittableRandom(seed ^ (iteration * 0x9E3779B97F4A7C15L)).nextLong());
@@ -140,11 +143,13 @@ public final class DistributionMatching implements AutoCloseable {
   /** What a checkpoint needs to continue exactly where this run is. */
   public record State(int iteration, float[] synthetic, float[] velocity, int[][] pools) {}
 
+  @Override
   public State state() {
     return new State(iteration, synthetic.toFloatArray(), velocity.toFloatArray(), pools);
   }
 
   /** Continues from {@code state} (same data, spec and seed as the run that saved it). */
+  @Override
   public void restore(State state) {
     if (state.synthetic().length != synthetic.size()
         || state.velocity().length != velocity.size()) {
@@ -230,6 +235,7 @@ public final class DistributionMatching implements AutoCloseable {
   }
 
   /** The current synthetic images, copied to the host, with their class-major labels. */
+  @Override
   public ImageSet snapshot() {
     float[] pixels = synthetic.toFloatArray();
     int[] labels = new int[(int) synthetic.getShape().get(0)];

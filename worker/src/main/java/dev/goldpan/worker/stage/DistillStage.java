@@ -5,11 +5,14 @@ import dev.goldpan.api.v1alpha1.Algorithm;
 import dev.goldpan.api.v1alpha1.Augmentation;
 import dev.goldpan.api.v1alpha1.CausalSelectionSpec;
 import dev.goldpan.api.v1alpha1.DistillationSpec;
+import dev.goldpan.api.v1alpha1.ModelSpec;
 import dev.goldpan.api.v1alpha1.SyntheticInit;
 import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.data.ImageSet;
 import dev.goldpan.worker.engine.CausalSelection;
+import dev.goldpan.worker.engine.Distiller;
 import dev.goldpan.worker.engine.DistributionMatching;
+import dev.goldpan.worker.engine.GradientMatching;
 import dev.goldpan.worker.io.ImageGrid;
 import dev.goldpan.worker.io.NpyArray;
 import dev.goldpan.worker.io.Npz;
@@ -23,8 +26,9 @@ import java.util.Random;
 
 /**
  * Distillation (DESIGN §3 step 3): initialises the synthetic set from random kept real samples (or
- * noise) and runs distribution matching over the statically kept pools; writes {@code
- * synthetic.npz} and {@code synthetic.png}. Runs the selection first when its artifact is missing.
+ * noise) and runs distribution matching or gradient matching (dc, dsa) over the statically kept
+ * pools; writes {@code synthetic.npz} and {@code synthetic.png}. Runs the selection first when its
+ * artifact is missing.
  */
 public final class DistillStage {
 
@@ -62,12 +66,6 @@ public final class DistillStage {
   public DistillResult run(int shard) {
     DistillationSpec spec = context.spec().getDistillation();
     int shards = spec.getParallelism();
-    if (spec.getAlgorithm() != Algorithm.DM) {
-      throw new InvalidInputException(
-          "spec.distillation.algorithm "
-              + spec.getAlgorithm()
-              + " is not supported by this worker yet; use dm");
-    }
     if (shard < 0 || shard >= shards) {
       throw new InvalidInputException(
           "--index " + shard + " is outside spec.distillation.parallelism = " + shards);
@@ -100,9 +98,7 @@ public final class DistillStage {
     Random random = context.random("distill", shard);
     ImageSet initial = initialSyntheticSet(data, pools, spec, random);
     DsaAugmentation augmentation =
-        spec.getAugmentation() == Augmentation.DSA
-            ? new DsaAugmentation(data.train().height(), data.train().width())
-            : null;
+        augments(spec) ? new DsaAugmentation(data.train().height(), data.train().width()) : null;
     CausalSelectionSpec causalSpec = context.spec().getSelection().getCausal();
     CausalSelection causal =
         causalSpec.getEnabled()
@@ -124,18 +120,9 @@ public final class DistillStage {
     long started = System.nanoTime();
     int firstIteration;
     try (NDManager manager = NDManager.newBaseManager(StageContext.device());
-        DistributionMatching matching =
-            new DistributionMatching(
-                manager,
-                context.spec().getModel(),
-                data.train(),
-                initial,
-                pools,
-                augmentation,
-                spec.getBatchReal(),
-                spec.getLearningRate().floatValue(),
-                random.nextLong(),
-                classIds)) {
+        Distiller matching =
+            newDistiller(
+                manager, data, initial, pools, augmentation, random.nextLong(), classIds)) {
       matching.setCausalSelection(causal);
       var checkpoint = checkpoints.newestValid(shape);
       if (checkpoint.isPresent()) {
@@ -181,6 +168,53 @@ public final class DistillStage {
         false,
         curve,
         causal == null ? List.of() : causal.refreshes());
+  }
+
+  /** Distribution matching or gradient matching, as spec.distillation.algorithm asks. */
+  private Distiller newDistiller(
+      NDManager manager,
+      PreparedData data,
+      ImageSet initial,
+      int[][] pools,
+      DsaAugmentation augmentation,
+      long seed,
+      int[] classIds) {
+    DistillationSpec spec = context.spec().getDistillation();
+    ModelSpec model = context.spec().getModel();
+    int batchReal = spec.getBatchReal();
+    float learningRate = spec.getLearningRate().floatValue();
+    return spec.getAlgorithm() == Algorithm.DM
+        ? new DistributionMatching(
+            manager,
+            model,
+            data.train(),
+            initial,
+            pools,
+            augmentation,
+            batchReal,
+            learningRate,
+            seed,
+            classIds)
+        : new GradientMatching(
+            manager,
+            model,
+            data.train(),
+            initial,
+            pools,
+            augmentation,
+            batchReal,
+            learningRate,
+            seed,
+            classIds);
+  }
+
+  /** dm augments as spec.distillation.augmentation says; dc never does, and dsa always. */
+  private static boolean augments(DistillationSpec spec) {
+    return switch (spec.getAlgorithm()) {
+      case DM -> spec.getAugmentation() == Augmentation.DSA;
+      case DC -> false;
+      case DSA -> true;
+    };
   }
 
   /** The classes of shard {@code shard}: c with c mod shards == shard. */
