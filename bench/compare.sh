@@ -75,10 +75,10 @@ run_logged() {
   fi
 }
 
-# The intra-op threads DJL reported in the log of run NAME (nproc if it did not say).
+# The intra-op threads the Java run of NAME used, from its JSON (nproc if it did not say).
 djl_threads() {
   local threads
-  threads=$(sed -n 's/.*Number of intra-op threads is \([0-9]*\).*/\1/p' "$work/$1.err" | tail -n 1)
+  threads=$(tail -n 1 "$work/$1.out" | "$PYTHON" -c 'import json, sys; print(json.loads(sys.stdin.read()).get("threads", ""))' 2>/dev/null || true)
   echo "${threads:-$(nproc)}"
 }
 
@@ -100,23 +100,20 @@ benchmark 32 --dm-iterations 20 --score-batches 10 --eval-epochs 20
 benchmark 128 --dm-iterations 5 --score-batches 4 --eval-epochs 10
 
 "$PYTHON" - "$work" <<'EOF'
-import json, re, sys
+import json, sys
 from pathlib import Path
 
 work = Path(sys.argv[1])
 def last_json(name):
     return json.loads((work / f"{name}.out").read_text().strip().splitlines()[-1])
 
-def djl_threads(name):
-    found = re.findall(r"Number of intra-op threads is (\d+)", (work / f"{name}.err").read_text())
-    return found[-1] if found else "?"
 
 metrics = ("dmIterationsPerSecond", "scoringSamplesPerSecond", "evaluationEpochsPerSecond")
 rows = []
 for width in (32, 128):
     goldpan, pytorch = last_json(f"goldpan-{width}"), last_json(f"pytorch-{width}")
     if width == 32:
-        print(f"goldpan: {goldpan['implementation']}, {djl_threads('goldpan-32')} intra-op threads")
+        print(f"goldpan: {goldpan['implementation']}, {goldpan['threads']} intra-op threads")
         print(f"pytorch: {pytorch['implementation']}, {pytorch['threads']} intra-op threads")
         print()
     for metric in metrics:

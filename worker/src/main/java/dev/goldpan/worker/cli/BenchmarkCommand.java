@@ -117,7 +117,7 @@ final class BenchmarkCommand implements Callable<Integer> {
             + Engine.getInstance().getVersion()
             + ")");
     result.put("device", StageContext.device().toString());
-    result.put("threads", Runtime.getRuntime().availableProcessors());
+    result.put("threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
     result.put("width", width);
     result.put("depth", depth);
     result.put("batchReal", batchReal);
@@ -130,6 +130,7 @@ final class BenchmarkCommand implements Callable<Integer> {
       pools[c] =
           java.util.stream.IntStream.range(0, train.size())
               .filter(i -> train.labels()[i] == label)
+              .limit(poolPerClass)
               .toArray();
     }
     int[] initial = new int[classes * imagesPerClass];

@@ -3,6 +3,7 @@ package dev.goldpan.worker.engine;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
@@ -70,13 +71,23 @@ public final class CausalEffects {
     }
   }
 
-  /** psi(x) for every pool sample, [n, D], without gradients. */
+  /**
+   * psi(x) for every pool sample, [n, D], without gradients; each chunk's activations are freed as
+   * soon as its embeddings are taken.
+   */
   private static NDArray embedPool(NDManager manager, Network network, ImageSet real, int[] pool) {
-    NDArray all = null;
+    NDList parts = new NDList();
     for (int from = 0; from < pool.length; from += IMAGES_PER_CHUNK) {
       int to = Math.min(pool.length, from + IMAGES_PER_CHUNK);
-      NDArray part = network.embed(Batches.images(manager, real, pool, from, to));
-      all = all == null ? part : all.concat(part, 0);
+      try (NDScope scope = new NDScope()) {
+        NDArray part = network.embed(Batches.images(manager, real, pool, from, to));
+        NDScope.unregister(part);
+        parts.add(part);
+      }
+    }
+    NDArray all = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts);
+    if (parts.size() > 1) {
+      parts.close();
     }
     return all;
   }
@@ -101,8 +112,7 @@ public final class CausalEffects {
       Network network, NDArray synthetic, NDArray vectors, long dimensions) {
     NDArray identity = vectors.getManager().eye((int) dimensions);
     NDArray[] rows = vectorJacobianProducts(network, synthetic, identity);
-    NDArray jacobian =
-        rows.length == 1 ? rows[0] : NDArrays.concat(new ai.djl.ndarray.NDList(rows));
+    NDArray jacobian = rows.length == 1 ? rows[0] : NDArrays.concat(new NDList(rows));
     NDArray gram = jacobian.matMul(jacobian.transpose());
     NDArray squared = vectors.matMul(gram).mul(vectors).sum(new int[] {1}).maximum(0f);
     float[] norms = squared.sqrt().toFloatArray();
