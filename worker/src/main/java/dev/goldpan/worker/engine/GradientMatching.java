@@ -15,13 +15,10 @@ import dev.goldpan.api.v1alpha1.ModelSpec;
 import dev.goldpan.worker.data.ImageSet;
 import dev.goldpan.worker.model.DsaAugmentation;
 import dev.goldpan.worker.model.Network;
-import dev.goldpan.worker.model.NetworkShape;
 import dev.goldpan.worker.model.Networks;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.SplittableRandom;
 
 /**
  * Gradient matching: DC (Zhao, Mopuri and Bilen, "Dataset Condensation with Gradient Matching",
@@ -43,9 +40,8 @@ import java.util.SplittableRandom;
  * 0.5, batch 256, DSA per image). d D / d S is a second-order derivative; {@link ConvNetGradients}
  * provides g_S as a differentiable function of S.
  */
-public final class GradientMatching implements Distiller {
+public final class GradientMatching extends Distiller {
 
-  private static final float MOMENTUM = 0.5f;
   private static final float NETWORK_LEARNING_RATE = 0.01f;
   private static final float NETWORK_MOMENTUM = 0.5f;
   private static final int NETWORK_BATCH = 256;
@@ -56,23 +52,8 @@ public final class GradientMatching implements Distiller {
   /** Keeps cos finite for all-zero rows, as in the reference. */
   private static final float COSINE_EPSILON = 1e-6f;
 
-  private final NDManager manager;
-  private final ModelSpec model;
-  private final NetworkShape shape;
-  private final ImageSet real;
-  private final DsaAugmentation augmentation;
-  private final int imagesPerClass;
-  private final int batchReal;
-  private final float learningRate;
   private int outerLoop;
   private int innerLoop;
-  private final NDArray synthetic;
-  private final NDArray velocity;
-  private final long seed;
-  private final int[] classIds;
-  private CausalSelection causalSelection;
-  private int[][] pools;
-  private int iteration;
 
   /**
    * @param manager owns the synthetic images for the life of this object
@@ -96,26 +77,20 @@ public final class GradientMatching implements Distiller {
       float learningRate,
       long seed,
       int[] classIds) {
-    this.manager = manager;
-    this.model = model;
-    this.real = real;
-    this.shape = new NetworkShape(real.channels(), real.height(), real.width(), pools.length);
-    this.pools = pools;
-    this.augmentation = augmentation;
-    this.imagesPerClass = initial.size() / pools.length;
-    this.batchReal = batchReal;
-    this.learningRate = learningRate;
+    super(
+        manager,
+        model,
+        real,
+        initial,
+        pools,
+        augmentation,
+        batchReal,
+        learningRate,
+        seed,
+        classIds);
     int[] loops = loops(imagesPerClass);
     this.outerLoop = loops[0];
     this.innerLoop = loops[1];
-    this.seed = seed;
-    this.classIds = classIds.clone();
-    this.synthetic =
-        manager.create(
-            FloatBuffer.wrap(initial.pixels().clone()),
-            new Shape(initial.size(), initial.channels(), initial.height(), initial.width()));
-    this.synthetic.setRequiresGradient(true);
-    this.velocity = synthetic.zerosLike();
   }
 
   /**
@@ -148,27 +123,11 @@ public final class GradientMatching implements Distiller {
   }
 
   /**
-   * Not available yet: {@link GradientMatchingEffects} estimates the effects, but {@link
-   * CausalSelection} computes distribution matching's own; it needs a hook for other estimators.
-   */
-  @Override
-  public void setCausalSelection(CausalSelection causalSelection) {
-    this.causalSelection = causalSelection;
-  }
-
-  @Override
-  public int iteration() {
-    return iteration;
-  }
-
-  /**
    * One iteration; returns the matching loss averaged over its outer steps (before each update).
    */
   @Override
   public float step() {
-    Random random =
-        new Random(new SplittableRandom(seed ^ (iteration * 0x9E3779B97F4A7C15L)).nextLong());
-    Engine.getInstance().setRandomSeed(random.nextInt(Integer.MAX_VALUE));
+    Random random = iterationRandom();
     try (NDScope scope = new NDScope()) {
       Network network = Networks.create(manager, model, shape, true);
       Sgd sgd = new Sgd(network.parameters(), NETWORK_LEARNING_RATE, NETWORK_MOMENTUM, 0f);
@@ -343,90 +302,11 @@ public final class GradientMatching implements Distiller {
     }
   }
 
-  /**
-   * {@code count} members of {@code pool}, without replacement when the pool is large enough and
-   * with replacement otherwise (as distribution matching draws them).
-   */
-  static int[] drawFromPool(int[] pool, int count, Random random) {
-    if (pool.length == 0) {
-      throw new IllegalStateException("a class has no real samples left");
-    }
-    int[] picked = new int[count];
-    if (pool.length >= count) {
-      int[] copy = pool.clone();
-      for (int i = 0; i < count; i++) {
-        int j = i + random.nextInt(copy.length - i);
-        int swap = copy[i];
-        copy[i] = copy[j];
-        copy[j] = swap;
-        picked[i] = copy[i];
-      }
-    } else {
-      for (int i = 0; i < count; i++) {
-        picked[i] = pool[random.nextInt(pool.length)];
-      }
-    }
-    return picked;
-  }
-
   private static int[] range(int from, int to) {
     int[] values = new int[to - from];
     for (int i = 0; i < values.length; i++) {
       values[i] = from + i;
     }
     return values;
-  }
-
-  /** SGD with momentum on the synthetic images: v = 0.5 v + g; S -= lr v. */
-  private void update() {
-    boolean recording = JniUtils.isGradMode();
-    JniUtils.setGradMode(false);
-    try {
-      velocity.muli(MOMENTUM).addi(synthetic.getGradient());
-      synthetic.subi(velocity.mul(learningRate));
-      JniUtils.zeroGrad((PtNDArray) synthetic);
-    } finally {
-      JniUtils.setGradMode(recording);
-    }
-  }
-
-  @Override
-  public DistributionMatching.State state() {
-    return new DistributionMatching.State(
-        iteration, synthetic.toFloatArray(), velocity.toFloatArray(), pools);
-  }
-
-  @Override
-  public void restore(DistributionMatching.State state) {
-    if (state.synthetic().length != synthetic.size()
-        || state.velocity().length != velocity.size()) {
-      throw new IllegalArgumentException("checkpoint shapes do not match the synthetic set");
-    }
-    boolean recording = JniUtils.isGradMode();
-    JniUtils.setGradMode(false);
-    try {
-      synthetic.set(FloatBuffer.wrap(state.synthetic()));
-      velocity.set(FloatBuffer.wrap(state.velocity()));
-    } finally {
-      JniUtils.setGradMode(recording);
-    }
-    iteration = state.iteration();
-    pools = state.pools();
-  }
-
-  @Override
-  public ImageSet snapshot() {
-    float[] pixels = synthetic.toFloatArray();
-    int[] labels = new int[(int) synthetic.getShape().get(0)];
-    for (int i = 0; i < labels.length; i++) {
-      labels[i] = classIds[i / imagesPerClass];
-    }
-    return new ImageSet(pixels, labels, shape.channels(), shape.height(), shape.width());
-  }
-
-  @Override
-  public void close() {
-    synthetic.close();
-    velocity.close();
   }
 }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.goldpan.worker.engine.CausalSelection;
-import dev.goldpan.worker.engine.DistributionMatching;
+import dev.goldpan.worker.engine.Distiller;
 import dev.goldpan.worker.io.NpyArray;
 import dev.goldpan.worker.io.Npz;
 import java.io.IOException;
@@ -42,7 +42,7 @@ final class DistillCheckpoints {
   /** A loaded checkpoint. */
   record Checkpoint(
       Path file,
-      DistributionMatching.State state,
+      Distiller.State state,
       List<double[]> lossCurve,
       List<CausalSelection.Refresh> refreshes) {}
 
@@ -57,7 +57,7 @@ final class DistillCheckpoints {
   }
 
   void write(
-      DistributionMatching.State state,
+      Distiller.State state,
       int[] shape,
       List<double[]> lossCurve,
       List<CausalSelection.Refresh> refreshes) {
@@ -125,8 +125,8 @@ final class DistillCheckpoints {
     }
     List<double[]> curve = HistoryJson.readLossCurve(history.path("lossCurve"));
     List<CausalSelection.Refresh> refreshes = HistoryJson.readRefreshes(history.path("refreshes"));
-    DistributionMatching.State state =
-        new DistributionMatching.State(
+    Distiller.State state =
+        new Distiller.State(
             history.path("iteration").asInt(), synthetic.floats(), velocity.floats(), pools);
     return new Checkpoint(file, state, curve, refreshes);
   }

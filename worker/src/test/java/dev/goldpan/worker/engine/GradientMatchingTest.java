@@ -328,7 +328,7 @@ class GradientMatchingTest {
       ImageSet initial = noise(random, 4);
       DsaAugmentation dsa = new DsaAugmentation(8, 8);
       float[] expected;
-      DistributionMatching.State saved;
+      Distiller.State saved;
       try (GradientMatching uninterrupted = matching(manager, real, initial, dsa).withLoops(3, 2)) {
         uninterrupted.step();
         saved = uninterrupted.state();
