@@ -126,12 +126,8 @@ final class BenchmarkCommand implements Callable<Integer> {
 
     int[][] pools = new int[classes][];
     for (int c = 0; c < classes; c++) {
-      int label = c;
-      pools[c] =
-          java.util.stream.IntStream.range(0, train.size())
-              .filter(i -> train.labels()[i] == label)
-              .limit(poolPerClass)
-              .toArray();
+      int[] members = ImageSet.indicesOf(train.labels(), c);
+      pools[c] = Arrays.copyOf(members, Math.min(members.length, poolPerClass));
     }
     int[] initial = new int[classes * imagesPerClass];
     for (int c = 0; c < classes; c++) {

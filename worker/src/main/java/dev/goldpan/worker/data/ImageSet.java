@@ -42,6 +42,13 @@ public record ImageSet(float[] pixels, int[] labels, int channels, int height, i
     return new ImageSet(picked, pickedLabels, channels, height, width);
   }
 
+  /** The positions in {@code labels} that hold {@code label}, ascending. */
+  public static int[] indicesOf(int[] labels, int label) {
+    return java.util.stream.IntStream.range(0, labels.length)
+        .filter(i -> labels[i] == label)
+        .toArray();
+  }
+
   /** Number of images of each class, for classes 0 .. classes-1. */
   public int[] classCounts(int classes) {
     int[] counts = new int[classes];

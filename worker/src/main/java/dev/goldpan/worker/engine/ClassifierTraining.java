@@ -107,33 +107,47 @@ public final class ClassifierTraining {
   /** Each sample's cross-entropy under {@code network}, without recording gradients. */
   public static float[] losses(NDManager manager, Network network, ImageSet data, int batchSize) {
     float[] losses = new float[data.size()];
-    int[] order = Batches.identity(data.size());
-    for (int from = 0; from < data.size(); from += batchSize) {
-      int to = Math.min(data.size(), from + batchSize);
-      try (NDScope scope = new NDScope()) {
-        NDArray images = Batches.images(manager, data, order, from, to);
-        NDArray labels = Batches.labels(manager, data, order, from, to);
-        float[] values = crossEntropy(network.logits(images), labels).toFloatArray();
-        System.arraycopy(values, 0, losses, from, values.length);
-      }
-    }
+    inOrder(
+        manager,
+        data,
+        batchSize,
+        (from, images, labels) -> {
+          float[] values = crossEntropy(network.logits(images), labels).toFloatArray();
+          System.arraycopy(values, 0, losses, from, values.length);
+        });
     return losses;
   }
 
   /** Fraction of {@code data} that {@code network} classifies correctly. */
   public static double accuracy(NDManager manager, Network network, ImageSet data, int batchSize) {
-    long correct = 0;
+    long[] correct = {0};
+    inOrder(
+        manager,
+        data,
+        batchSize,
+        (from, images, labels) ->
+            correct[0] += network.logits(images).argMax(1).eq(labels).sum().getLong());
+    return data.size() == 0 ? 0 : (double) correct[0] / data.size();
+  }
+
+  /** Receives one batch: its first index, its images and its int64 labels. */
+  private interface BatchConsumer {
+    void accept(int from, NDArray images, NDArray labels);
+  }
+
+  /** {@code data} in order, in batches, each inside its own scope. */
+  private static void inOrder(
+      NDManager manager, ImageSet data, int batchSize, BatchConsumer consumer) {
     int[] order = Batches.identity(data.size());
     for (int from = 0; from < data.size(); from += batchSize) {
       int to = Math.min(data.size(), from + batchSize);
       try (NDScope scope = new NDScope()) {
-        NDArray images = Batches.images(manager, data, order, from, to);
-        NDArray labels = Batches.labels(manager, data, order, from, to);
-        NDArray predicted = network.logits(images).argMax(1);
-        correct += predicted.eq(labels).sum().getLong();
+        consumer.accept(
+            from,
+            Batches.images(manager, data, order, from, to),
+            Batches.labels(manager, data, order, from, to));
       }
     }
-    return data.size() == 0 ? 0 : (double) correct / data.size();
   }
 
   /** Per-sample cross-entropy of {@code logits} [N, K] against int64 {@code labels} [N]. */

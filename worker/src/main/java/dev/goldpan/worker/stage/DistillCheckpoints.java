@@ -1,7 +1,6 @@
 package dev.goldpan.worker.stage;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.goldpan.worker.engine.CausalSelection;
 import dev.goldpan.worker.engine.Distiller;
@@ -66,13 +65,7 @@ final class DistillCheckpoints {
     arrays.put("velocity", NpyArray.float32(state.velocity(), shape));
     ObjectNode history = Workspace.JSON.createObjectNode();
     history.put("iteration", state.iteration());
-    ArrayNode pools = history.putArray("pools");
-    for (int[] pool : state.pools()) {
-      ArrayNode members = pools.addArray();
-      for (int index : pool) {
-        members.add(index);
-      }
-    }
+    HistoryJson.writeIndexLists(history.putArray("pools"), state.pools());
     HistoryJson.writeLossCurve(history.putArray("lossCurve"), lossCurve);
     HistoryJson.writeRefreshes(history.putArray("refreshes"), refreshes);
     byte[] json = history.toString().getBytes(StandardCharsets.UTF_8);
@@ -114,15 +107,7 @@ final class DistillCheckpoints {
       throw new IOException("it holds no synthetic set of shape " + Arrays.toString(shape));
     }
     JsonNode history = Workspace.JSON.readTree(arrays.get("state").data());
-    JsonNode poolsNode = history.path("pools");
-    int[][] pools = new int[poolsNode.size()][];
-    for (int c = 0; c < pools.length; c++) {
-      JsonNode members = poolsNode.get(c);
-      pools[c] = new int[members.size()];
-      for (int i = 0; i < pools[c].length; i++) {
-        pools[c][i] = members.get(i).asInt();
-      }
-    }
+    int[][] pools = HistoryJson.readIndexLists(history.path("pools"));
     List<double[]> curve = HistoryJson.readLossCurve(history.path("lossCurve"));
     List<CausalSelection.Refresh> refreshes = HistoryJson.readRefreshes(history.path("refreshes"));
     Distiller.State state =

@@ -104,11 +104,7 @@ public final class EvaluateStage {
     int[] picked = new int[total];
     int next = 0;
     for (int c = 0; c < perClass.length; c++) {
-      int label = c;
-      int[] members =
-          java.util.stream.IntStream.range(0, labels.length)
-              .filter(i -> labels[i] == label)
-              .toArray();
+      int[] members = ImageSet.indicesOf(labels, c);
       for (int i = 0; i < perClass[c] && i < members.length; i++) {
         int j = i + random.nextInt(members.length - i);
         int swap = members[i];

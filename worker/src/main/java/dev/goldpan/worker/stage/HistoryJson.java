@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * The JSON form of a distillation's history, shared by checkpoints and manifest.json: the loss
  * curve as {@code [[iteration, loss], ...]} and causal refreshes as {@code [{iteration, active,
- * quantiles: [min, q25, median, q75, max]}, ...]}.
+ * quantiles: [min, q25, median, q75, max]}, ...]}; per-class index lists (kept samples, active
+ * pools) as {@code [[i, ...], ...]}.
  */
 final class HistoryJson {
 
@@ -54,5 +55,26 @@ final class HistoryJson {
               entry.path("iteration").asInt(), entry.path("active").asInt(), quantiles));
     }
     return refreshes;
+  }
+
+  static void writeIndexLists(ArrayNode target, int[][] lists) {
+    for (int[] list : lists) {
+      ArrayNode members = target.addArray();
+      for (int index : list) {
+        members.add(index);
+      }
+    }
+  }
+
+  static int[][] readIndexLists(JsonNode source) {
+    int[][] lists = new int[source.size()][];
+    for (int c = 0; c < lists.length; c++) {
+      JsonNode members = source.get(c);
+      lists[c] = new int[members.size()];
+      for (int i = 0; i < lists[c].length; i++) {
+        lists[c][i] = members.get(i).asInt();
+      }
+    }
+    return lists;
   }
 }

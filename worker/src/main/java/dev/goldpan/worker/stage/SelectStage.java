@@ -63,18 +63,14 @@ public final class SelectStage {
     selection.put("keepRatio", spec.getKeepRatio());
     selection.put("imagesPerClass", context.spec().getDistillation().getImagesPerClass());
     ArrayNode perClass = selection.putArray("keptPerClass");
-    ArrayNode indices = selection.putArray("indices");
     int total = 0;
     int[] counts = new int[kept.length];
     for (int c = 0; c < kept.length; c++) {
       counts[c] = kept[c].length;
       total += kept[c].length;
       perClass.add(kept[c].length);
-      ArrayNode classIndices = indices.addArray();
-      for (int index : kept[c]) {
-        classIndices.add(index);
-      }
     }
+    HistoryJson.writeIndexLists(selection.putArray("indices"), kept);
     selection.put("kept", total);
     selection.put("total", data.train().size());
     context.workspace().writeJson(SELECTION, selection);
@@ -92,15 +88,7 @@ public final class SelectStage {
     if (!indices.isArray()) {
       throw new InvalidInputException(SELECTION + " has no indices");
     }
-    int[][] kept = new int[indices.size()][];
-    for (int c = 0; c < kept.length; c++) {
-      JsonNode classIndices = indices.get(c);
-      kept[c] = new int[classIndices.size()];
-      for (int i = 0; i < kept[c].length; i++) {
-        kept[c][i] = classIndices.get(i).asInt();
-      }
-    }
-    return kept;
+    return HistoryJson.readIndexLists(indices);
   }
 
   private float[] ensembleMean(StaticSelectionSpec spec) {

@@ -1,6 +1,7 @@
 package dev.goldpan.worker.stage;
 
 import dev.goldpan.api.v1alpha1.DropEnd;
+import dev.goldpan.worker.data.ImageSet;
 import java.util.Arrays;
 import java.util.Comparator;
 
@@ -22,12 +23,8 @@ public final class StaticSelection {
     }
     int[][] kept = new int[classes][];
     for (int c = 0; c < classes; c++) {
-      int label = c;
       Integer[] members =
-          java.util.stream.IntStream.range(0, labels.length)
-              .filter(i -> labels[i] == label)
-              .boxed()
-              .toArray(Integer[]::new);
+          Arrays.stream(ImageSet.indicesOf(labels, c)).boxed().toArray(Integer[]::new);
       Comparator<Integer> byScore = Comparator.comparingDouble(i -> scores[i]);
       // Sort so that the samples to keep come first.
       Arrays.sort(

@@ -29,34 +29,14 @@ class FashionMnistPipelineTest {
   void distilledSetBeatsRandomRealImages() throws IOException {
     Path data = work.resolve("fashion-mnist-2k");
     FashionMnistSubset.write(data, 200, 100);
-    Path manifest = work.resolve("job.yaml");
-    Files.writeString(
-        manifest,
-        """
-        apiVersion: goldpan.dev/v1alpha1
-        kind: DistillationJob
-        metadata: {name: fashion-mnist-2k}
-        spec:
-          dataset: {format: idx, source: 'pvc://fashion-mnist/'}
-          model: {depth: 3, width: 32}
-          selection:
-            static: {criterion: loss-converge, keepRatio: 0.8, scoring: {epochs: 2, initEpochs: 1}}
-          distillation: {imagesPerClass: 1, iterations: 100, batchReal: 64, parallelism: %d}
-          evaluation: {models: 4, epochs: 100}
-          output: {location: 'file:///unused'}
-          seed: 7
-        """
-            .formatted(1));
     Path output = work.resolve("out");
 
     int exitCode =
-        GoldpanWorker.execute(
-            "run",
-            manifest.toString(),
-            "--output",
-            output.toString(),
-            "--volume",
-            "fashion-mnist=" + data);
+        run(
+            data,
+            "{criterion: loss-converge, keepRatio: 0.8, scoring: {epochs: 2, initEpochs: 1}}",
+            1,
+            output);
 
     assertThat(exitCode).isZero();
     JsonNode evaluation = new ObjectMapper().readTree(output.resolve("evaluation.json").toFile());
@@ -94,34 +74,9 @@ class FashionMnistPipelineTest {
     double[] accuracy = new double[3];
     java.util.List<java.util.Set<String>> layouts = new java.util.ArrayList<>();
     for (int parallelism : new int[] {1, 2}) {
-      Path manifest = work.resolve("job-" + parallelism + ".yaml");
-      Files.writeString(
-          manifest,
-          """
-          apiVersion: goldpan.dev/v1alpha1
-          kind: DistillationJob
-          metadata: {name: fashion-mnist-2k}
-          spec:
-            dataset: {format: idx, source: 'pvc://fashion-mnist/'}
-            model: {depth: 3, width: 32}
-            selection:
-              static: {criterion: random, keepRatio: 0.8}
-            distillation: {imagesPerClass: 1, iterations: 100, batchReal: 64, parallelism: %d}
-            evaluation: {models: 4, epochs: 100}
-            output: {location: 'file:///unused'}
-            seed: 7
-          """
-              .formatted(parallelism));
       Path output = work.resolve("out-" + parallelism);
 
-      int exitCode =
-          GoldpanWorker.execute(
-              "run",
-              manifest.toString(),
-              "--output",
-              output.toString(),
-              "--volume",
-              "fashion-mnist=" + data);
+      int exitCode = run(data, "{criterion: random, keepRatio: 0.8}", parallelism, output);
 
       assertThat(exitCode).isZero();
       JsonNode evaluation = new ObjectMapper().readTree(output.resolve("evaluation.json").toFile());
@@ -138,5 +93,38 @@ class FashionMnistPipelineTest {
 
     assertThat(layouts.get(1)).isEqualTo(layouts.get(0));
     assertThat(accuracy[2]).isCloseTo(accuracy[1], org.assertj.core.api.Assertions.within(0.08));
+  }
+
+  /**
+   * Runs the whole pipeline on {@code data} with the given level-1 selection and class shards at
+   * small settings (one image per class, 100 iterations, 4 models x 100 epochs); the exit code.
+   */
+  private int run(Path data, String staticSelection, int parallelism, Path output)
+      throws IOException {
+    Path manifest = work.resolve("job-" + output.getFileName() + ".yaml");
+    Files.writeString(
+        manifest,
+        """
+        apiVersion: goldpan.dev/v1alpha1
+        kind: DistillationJob
+        metadata: {name: fashion-mnist-2k}
+        spec:
+          dataset: {format: idx, source: 'pvc://fashion-mnist/'}
+          model: {depth: 3, width: 32}
+          selection:
+            static: %s
+          distillation: {imagesPerClass: 1, iterations: 100, batchReal: 64, parallelism: %d}
+          evaluation: {models: 4, epochs: 100}
+          output: {location: 'file:///unused'}
+          seed: 7
+        """
+            .formatted(staticSelection, parallelism));
+    return GoldpanWorker.execute(
+        "run",
+        manifest.toString(),
+        "--output",
+        output.toString(),
+        "--volume",
+        "fashion-mnist=" + data);
   }
 }
