@@ -1,8 +1,10 @@
 package dev.goldpan.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** Test accuracy of networks trained on the synthetic set. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public class AccuracyResult {
 
   @JsonPropertyDescription("Mean test accuracy in [0, 1].")

@@ -1,8 +1,10 @@
 package dev.goldpan.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** Mean and standard deviation of test accuracy. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public class AccuracySummary {
 
   @JsonPropertyDescription("Mean test accuracy in [0, 1].")

@@ -1,8 +1,10 @@
 package dev.goldpan.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** Locations of the artifacts. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public class ArtifactsStatus {
 
   @JsonPropertyDescription("synthetic.npz: images, labels, mean and std.")

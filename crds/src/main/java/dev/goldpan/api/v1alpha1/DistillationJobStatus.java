@@ -1,5 +1,6 @@
 package dev.goldpan.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.List;
@@ -8,6 +9,7 @@ import java.util.List;
  * What the operator observed; rebuilt on every reconcile. Only progress is written by the progress
  * endpoint.
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public class DistillationJobStatus {
 
   @JsonPropertyDescription("The generation this status describes.")

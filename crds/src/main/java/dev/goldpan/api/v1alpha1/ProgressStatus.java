@@ -1,8 +1,10 @@
 package dev.goldpan.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** Live progress of the running stage. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public class ProgressStatus {
 
   @JsonPropertyDescription("The stage reporting.")

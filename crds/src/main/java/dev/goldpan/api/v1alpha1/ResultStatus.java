@@ -1,9 +1,11 @@
 package dev.goldpan.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.Map;
 
 /** The outcome of a finished job. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public class ResultStatus {
 
   @JsonPropertyDescription("Where the artifacts are.")

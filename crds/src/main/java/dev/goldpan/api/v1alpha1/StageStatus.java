@@ -1,8 +1,10 @@
 package dev.goldpan.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** One stage of the pipeline and its Job. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public class StageStatus {
 
   @JsonPropertyDescription("Pending, Running, Succeeded, Failed, Suspended or Skipped.")

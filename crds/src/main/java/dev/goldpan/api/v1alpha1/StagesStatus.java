@@ -1,8 +1,10 @@
 package dev.goldpan.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** The pipeline stages. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public class StagesStatus {
 
   @JsonPropertyDescription("Level-1 scoring (skipped for precomputed scores).")

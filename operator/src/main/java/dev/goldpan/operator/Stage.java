@@ -1,0 +1,48 @@
+package dev.goldpan.operator;
+
+import dev.goldpan.api.v1alpha1.DistillationJob;
+import dev.goldpan.api.v1alpha1.DistillationJobSpec;
+import dev.goldpan.api.v1alpha1.StaticCriterion;
+
+/** The pipeline stages the operator runs as Jobs, in order. */
+public enum Stage {
+  SCORE("score"),
+  DISTILL("distill"),
+  EVALUATE("evaluate");
+
+  private final String id;
+
+  Stage(String id) {
+    this.id = id;
+  }
+
+  /** The worker's name for the stage, as in {@code goldpan-worker stage <id>}. */
+  public String id() {
+    return id;
+  }
+
+  /** {@code <job>-<stage>}. */
+  public String jobName(DistillationJob job) {
+    return job.getMetadata().getName() + "-" + id;
+  }
+
+  /** Pods the stage runs at once, one per completion index. */
+  public int parallelism(DistillationJobSpec spec) {
+    return switch (this) {
+      case SCORE -> spec.getSelection().getStaticSelection().getScoring().getEnsemble();
+      case DISTILL -> spec.getDistillation().getParallelism();
+      case EVALUATE -> 1;
+    };
+  }
+
+  /** Precomputed scores need no score stage. */
+  public boolean skipped(DistillationJobSpec spec) {
+    return this == SCORE
+        && spec.getSelection().getStaticSelection().getCriterion() == StaticCriterion.PRECOMPUTED;
+  }
+
+  /** The stage before this one, or null for the first. */
+  public Stage previous() {
+    return this == SCORE ? null : values()[ordinal() - 1];
+  }
+}

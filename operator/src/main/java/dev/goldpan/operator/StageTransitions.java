@@ -1,0 +1,199 @@
+package dev.goldpan.operator;
+
+import dev.goldpan.api.v1alpha1.DistillationJob;
+import dev.goldpan.api.v1alpha1.DistillationJobStatus;
+import dev.goldpan.api.v1alpha1.Phase;
+import dev.goldpan.api.v1alpha1.StageState;
+import dev.goldpan.api.v1alpha1.StageStatus;
+import dev.goldpan.api.v1alpha1.StagesStatus;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * What happens when a job's status changes: a Kubernetes Event for every stage transition and for
+ * the job's end, and the Prometheus metrics (jobs by result, stage durations, reconcile errors).
+ */
+@ApplicationScoped
+public class StageTransitions {
+
+  private static final Logger LOG = Logger.getLogger(StageTransitions.class);
+  static final String JOBS_FINISHED = "goldpan.jobs.finished";
+  static final String STAGE_DURATION = "goldpan.stage.duration";
+  static final String RECONCILE_ERRORS = "goldpan.reconcile.errors";
+
+  private final KubernetesClient client;
+  private final MeterRegistry registry;
+  private final Clock clock;
+  private final AtomicLong eventSequence = new AtomicLong();
+
+  public StageTransitions(KubernetesClient client, MeterRegistry registry, Clock clock) {
+    this.client = client;
+    this.registry = registry;
+    this.clock = clock;
+  }
+
+  /** Events and metrics for what changed between {@code before} and {@code after}. */
+  public void record(
+      DistillationJob job, DistillationJobStatus before, DistillationJobStatus after) {
+    StagesStatus oldStages = before == null ? null : before.getStages();
+    for (Stage stage : Stage.values()) {
+      StageStatus now = stage(after.getStages(), stage);
+      StageStatus then = stage(oldStages, stage);
+      StageState oldState = then == null ? null : then.getState();
+      if (now == null || now.getState() == oldState || now.getState() == StageState.PENDING) {
+        continue;
+      }
+      String reason = capitalize(stage.id()) + now.getState().value();
+      String message =
+          switch (now.getState()) {
+            case RUNNING -> "Job " + now.getJob() + " is running";
+            case SUSPENDED -> "Job " + now.getJob() + " is suspended";
+            case SKIPPED -> Objects.toString(now.getMessage(), "skipped");
+            default -> Objects.toString(now.getMessage(), now.getState().value());
+          };
+      emit(job, now.getState() == StageState.FAILED ? "Warning" : "Normal", reason, message);
+      if (now.getState() == StageState.SUCCEEDED || now.getState() == StageState.FAILED) {
+        Duration duration = between(now.getStartTime(), now.getCompletionTime());
+        if (duration != null) {
+          Timer.builder(STAGE_DURATION)
+              .description("Wall time of a pipeline stage's Job, retries included")
+              .tag("stage", stage.id())
+              .tag("result", now.getState().value())
+              .publishPercentileHistogram()
+              .register(registry)
+              .record(duration);
+        }
+      }
+    }
+    Phase oldPhase = before == null ? null : before.getPhase();
+    if (after.getPhase() != oldPhase
+        && (after.getPhase() == Phase.SUCCEEDED || after.getPhase() == Phase.FAILED)) {
+      String result = after.getPhase().value();
+      Counter.builder(JOBS_FINISHED)
+          .description("DistillationJobs that ended, by result")
+          .tag("result", result)
+          .register(registry)
+          .increment();
+      String message =
+          after.getPhase() == Phase.SUCCEEDED && after.getResult().getAccuracy() != null
+              ? String.format(
+                  "accuracy %.2f %% ± %.2f; artifacts in %s",
+                  after.getResult().getAccuracy().getMean(),
+                  after.getResult().getAccuracy().getStd(),
+                  after.getResult().getOutputLocation())
+              : conditionMessage(after);
+      emit(job, after.getPhase() == Phase.SUCCEEDED ? "Normal" : "Warning", result, message);
+    }
+    if (after.getPhase() == Phase.SUSPENDED && oldPhase != Phase.SUSPENDED) {
+      emit(job, "Normal", "Suspended", "spec.suspend is true");
+    } else if (oldPhase == Phase.SUSPENDED && after.getPhase() != Phase.SUSPENDED) {
+      emit(job, "Normal", "Resumed", "spec.suspend is false");
+    }
+  }
+
+  /** Counts a failed reconcile. */
+  public void reconcileError(DistillationJob job, Exception e) {
+    Counter.builder(RECONCILE_ERRORS)
+        .description("Reconciles of a DistillationJob that threw")
+        .tag("exception", e.getClass().getSimpleName())
+        .register(registry)
+        .increment();
+    LOG.warnf(
+        e,
+        "reconciling %s/%s failed",
+        job.getMetadata().getNamespace(),
+        job.getMetadata().getName());
+  }
+
+  private void emit(DistillationJob job, String type, String reason, String message) {
+    String now = clock.instant().toString();
+    try {
+      client
+          .v1()
+          .events()
+          .inNamespace(job.getMetadata().getNamespace())
+          .resource(
+              new EventBuilder()
+                  .withNewMetadata()
+                  .withName(
+                      job.getMetadata().getName()
+                          + "."
+                          + Long.toHexString(clock.millis())
+                          + Long.toHexString(eventSequence.incrementAndGet()))
+                  .withNamespace(job.getMetadata().getNamespace())
+                  .endMetadata()
+                  .withInvolvedObject(
+                      new ObjectReferenceBuilder()
+                          .withApiVersion(job.getApiVersion())
+                          .withKind(job.getKind())
+                          .withName(job.getMetadata().getName())
+                          .withNamespace(job.getMetadata().getNamespace())
+                          .withUid(job.getMetadata().getUid())
+                          .withResourceVersion(job.getMetadata().getResourceVersion())
+                          .build())
+                  .withType(type)
+                  .withReason(reason)
+                  .withMessage(message)
+                  .withFirstTimestamp(now)
+                  .withLastTimestamp(now)
+                  .withCount(1)
+                  .withNewSource()
+                  .withComponent(Labels.OPERATOR)
+                  .endSource()
+                  .withReportingComponent(Labels.OPERATOR)
+                  .build())
+          .create();
+    } catch (KubernetesClientException e) {
+      LOG.warnf(
+          "could not record event %s for %s: %s",
+          reason, job.getMetadata().getName(), e.getMessage());
+    }
+  }
+
+  private static String conditionMessage(DistillationJobStatus status) {
+    return status.getConditions().stream()
+        .filter(c -> "Failed".equals(c.getType()))
+        .map(c -> c.getMessage())
+        .findFirst()
+        .orElse("");
+  }
+
+  private static StageStatus stage(StagesStatus stages, Stage stage) {
+    if (stages == null) {
+      return null;
+    }
+    return switch (stage) {
+      case SCORE -> stages.getScore();
+      case DISTILL -> stages.getDistill();
+      case EVALUATE -> stages.getEvaluate();
+    };
+  }
+
+  private static Duration between(String start, String end) {
+    if (start == null || end == null) {
+      return null;
+    }
+    try {
+      return Duration.between(Instant.parse(start), Instant.parse(end));
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+
+  private static String capitalize(String word) {
+    return Character.toUpperCase(word.charAt(0)) + word.substring(1);
+  }
+}

@@ -1,0 +1,48 @@
+package dev.goldpan.operator.dependent;
+
+import dev.goldpan.api.v1alpha1.DistillationJob;
+import dev.goldpan.operator.Labels;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.BooleanWithUndefined;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import java.util.Map;
+
+/** {@code <job>-task}: the job's manifest, as the worker reads it from {@code --task}. */
+@KubernetesDependent(
+    useSSA = BooleanWithUndefined.FALSE,
+    informer = @Informer(labelSelector = Labels.MANAGED_BY + "=" + Labels.OPERATOR))
+public class TaskConfigMapDependentResource
+    extends CRUDKubernetesDependentResource<ConfigMap, DistillationJob> {
+
+  /** The key, and so the file name, of the task in the ConfigMap. */
+  public static final String TASK_KEY = "task.yaml";
+
+  public static String name(DistillationJob job) {
+    return job.getMetadata().getName() + "-task";
+  }
+
+  @Override
+  protected ConfigMap desired(DistillationJob job, Context<DistillationJob> context) {
+    DistillationJob task = new DistillationJob();
+    task.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(job.getMetadata().getName())
+            .withNamespace(job.getMetadata().getNamespace())
+            .build());
+    task.setSpec(job.getSpec());
+    String yaml = context.getClient().getKubernetesSerialization().asYaml(task);
+    return new ConfigMapBuilder()
+        .withNewMetadata()
+        .withName(name(job))
+        .withNamespace(job.getMetadata().getNamespace())
+        .withLabels(Labels.owned(job))
+        .endMetadata()
+        .withData(Map.of(TASK_KEY, yaml))
+        .build();
+  }
+}

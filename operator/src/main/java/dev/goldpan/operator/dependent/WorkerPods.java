@@ -1,0 +1,284 @@
+package dev.goldpan.operator.dependent;
+
+import dev.goldpan.api.v1alpha1.DistillationJob;
+import dev.goldpan.api.v1alpha1.DistillationJobSpec;
+import dev.goldpan.api.v1alpha1.ResourcesSpec;
+import dev.goldpan.api.v1alpha1.WorkerPodTemplate;
+import dev.goldpan.operator.Labels;
+import dev.goldpan.operator.OperatorConfig;
+import dev.goldpan.operator.Stage;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The pod a stage Job runs: the worker's command, the task, the data and output volumes, the S3
+ * secrets and the progress token, as the worker expects them (see the worker's CLI).
+ */
+public final class WorkerPods {
+
+  /** The worker container's name; the Job's podFailurePolicy refers to it. */
+  public static final String CONTAINER = "worker";
+
+  /** Exit code of the worker for invalid input: the Job fails at once, without retries. */
+  public static final int INVALID_INPUT_EXIT_CODE = 2;
+
+  static final String TASK_DIRECTORY = "/etc/goldpan/task";
+  static final String TASK_FILE = TASK_DIRECTORY + "/" + TaskConfigMapDependentResource.TASK_KEY;
+  static final String VOLUME_ROOT = "/mnt/goldpan";
+  static final String SECRETS = "/var/run/secrets/goldpan";
+  static final String PROGRESS_TOKEN_FILE =
+      SECRETS + "/progress/" + ProgressTokenSecretDependentResource.TOKEN_KEY;
+
+  /** Non-root user the worker runs as when the image does not say. */
+  static final long WORKER_UID = 65532L;
+
+  private WorkerPods() {}
+
+  /** The pod template of {@code stage}'s Job. */
+  public static PodTemplateSpec template(DistillationJob job, Stage stage, OperatorConfig config) {
+    DistillationJobSpec spec = job.getSpec();
+    List<Volume> volumes = new ArrayList<>();
+    List<VolumeMount> mounts = new ArrayList<>();
+    mount(
+        volumes, mounts, "tmp", "/tmp", false, new VolumeBuilder().withNewEmptyDir().endEmptyDir());
+    mount(
+        volumes,
+        mounts,
+        "task",
+        TASK_DIRECTORY,
+        true,
+        new VolumeBuilder()
+            .withNewConfigMap()
+            .withName(TaskConfigMapDependentResource.name(job))
+            .endConfigMap());
+    mount(
+        volumes,
+        mounts,
+        "progress-token",
+        SECRETS + "/progress",
+        true,
+        new VolumeBuilder()
+            .withNewSecret()
+            .withSecretName(ProgressTokenSecretDependentResource.name(job))
+            .endSecret());
+    claims(spec)
+        .forEach(
+            (claim, readOnly) ->
+                mount(
+                    volumes,
+                    mounts,
+                    "pvc-" + claim,
+                    VOLUME_ROOT + "/" + claim,
+                    readOnly,
+                    new VolumeBuilder()
+                        .withNewPersistentVolumeClaim()
+                        .withClaimName(claim)
+                        .withReadOnly(readOnly)
+                        .endPersistentVolumeClaim()));
+    if (spec.getOutput().getCredentialsSecret() != null) {
+      mount(
+          volumes,
+          mounts,
+          "output-s3",
+          SECRETS + "/s3",
+          true,
+          new VolumeBuilder()
+              .withNewSecret()
+              .withSecretName(spec.getOutput().getCredentialsSecret())
+              .endSecret());
+    }
+    if (spec.getDataset().getCredentialsSecret() != null) {
+      mount(
+          volumes,
+          mounts,
+          "dataset-s3",
+          SECRETS + "/dataset-s3",
+          true,
+          new VolumeBuilder()
+              .withNewSecret()
+              .withSecretName(spec.getDataset().getCredentialsSecret())
+              .endSecret());
+    }
+
+    WorkerPodTemplate podTemplate =
+        spec.getPodTemplate() != null ? spec.getPodTemplate() : new WorkerPodTemplate();
+    Map<String, String> labels = new LinkedHashMap<>();
+    if (podTemplate.getLabels() != null) {
+      labels.putAll(podTemplate.getLabels());
+    }
+    labels.putAll(Labels.stage(job, stage));
+
+    return new PodTemplateSpecBuilder()
+        .withNewMetadata()
+        .withLabels(labels)
+        .withAnnotations(podTemplate.getAnnotations())
+        .endMetadata()
+        .withSpec(
+            new PodSpecBuilder()
+                .withRestartPolicy("Never")
+                .withAutomountServiceAccountToken(false)
+                .withEnableServiceLinks(false)
+                .withNodeSelector(podTemplate.getNodeSelector())
+                .withTolerations(podTemplate.getTolerations())
+                .withAffinity(podTemplate.getAffinity())
+                .withPriorityClassName(podTemplate.getPriorityClassName())
+                .withNewSecurityContext()
+                .withRunAsNonRoot(true)
+                .withRunAsUser(WORKER_UID)
+                .withRunAsGroup(WORKER_UID)
+                .withFsGroup(WORKER_UID)
+                .withNewSeccompProfile()
+                .withType("RuntimeDefault")
+                .endSeccompProfile()
+                .endSecurityContext()
+                .withVolumes(volumes)
+                .withContainers(
+                    new ContainerBuilder()
+                        .withName(CONTAINER)
+                        .withImage(image(job, config))
+                        .withCommand("goldpan-worker")
+                        .withArgs("stage", stage.id(), "--task", TASK_FILE)
+                        .withEnv(environment(job, config))
+                        .withVolumeMounts(mounts)
+                        .withTerminationMessagePolicy("FallbackToLogsOnError")
+                        .withNewResources()
+                        .withRequests(requests(spec.getResources()))
+                        .withLimits(limits(spec.getResources(), config))
+                        .endResources()
+                        .withNewSecurityContext()
+                        .withReadOnlyRootFilesystem(true)
+                        .withAllowPrivilegeEscalation(false)
+                        .withNewCapabilities()
+                        .withDrop("ALL")
+                        .endCapabilities()
+                        .endSecurityContext()
+                        .build())
+                .build())
+        .build();
+  }
+
+  /** spec.worker.image, else the operator's worker image; null when neither is set. */
+  public static String image(DistillationJob job, OperatorConfig config) {
+    if (job.getSpec().getWorker() != null && job.getSpec().getWorker().getImage() != null) {
+      return job.getSpec().getWorker().getImage();
+    }
+    return config.workerImage().orElse(null);
+  }
+
+  /**
+   * The claims named by pvc:// locations, each mounted once: read-only unless the output is on it.
+   */
+  static Map<String, Boolean> claims(DistillationJobSpec spec) {
+    Map<String, Boolean> claims = new LinkedHashMap<>();
+    Set<String> readOnly = new LinkedHashSet<>();
+    addClaim(readOnly, spec.getDataset().getSource());
+    addClaim(readOnly, spec.getSelection().getStaticSelection().getScoresSource());
+    readOnly.forEach(claim -> claims.put(claim, true));
+    String output = claim(spec.getOutput().getLocation());
+    if (output != null) {
+      claims.put(output, false);
+    }
+    return claims;
+  }
+
+  private static void addClaim(Set<String> claims, String location) {
+    String claim = claim(location);
+    if (claim != null) {
+      claims.add(claim);
+    }
+  }
+
+  /** The claim of {@code pvc://<claim>/<path>}, or null for other locations. */
+  static String claim(String location) {
+    if (location == null || !location.startsWith("pvc://")) {
+      return null;
+    }
+    String rest = location.substring("pvc://".length());
+    int slash = rest.indexOf('/');
+    return slash < 0 ? rest : rest.substring(0, slash);
+  }
+
+  private static List<EnvVar> environment(DistillationJob job, OperatorConfig config) {
+    List<EnvVar> env = new ArrayList<>();
+    env.add(new EnvVar("HOME", "/tmp", null));
+    env.add(new EnvVar("GOLDPAN_PROGRESS_TOKEN_FILE", PROGRESS_TOKEN_FILE, null));
+    config
+        .progress()
+        .url()
+        .ifPresent(
+            url ->
+                env.add(
+                    new EnvVar(
+                        "GOLDPAN_PROGRESS_URL",
+                        trimSlash(url)
+                            + "/progress/"
+                            + job.getMetadata().getNamespace()
+                            + "/"
+                            + job.getMetadata().getName(),
+                        null)));
+    return env;
+  }
+
+  private static String trimSlash(String url) {
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  private static Map<String, Quantity> requests(ResourcesSpec resources) {
+    Map<String, Quantity> requests = new LinkedHashMap<>();
+    if (resources.getCpu() != null) {
+      requests.put("cpu", new Quantity(resources.getCpu()));
+    }
+    if (resources.getMemory() != null) {
+      requests.put("memory", new Quantity(resources.getMemory()));
+    }
+    return requests;
+  }
+
+  private static Map<String, Quantity> limits(ResourcesSpec resources, OperatorConfig config) {
+    Map<String, Quantity> limits = new LinkedHashMap<>();
+    if (resources.getMemory() != null) {
+      limits.put("memory", new Quantity(resources.getMemory()));
+    }
+    if (resources.getGpus() != null && resources.getGpus() > 0) {
+      limits.put(gpuResource(resources, config), new Quantity(resources.getGpus().toString()));
+    }
+    return limits;
+  }
+
+  /**
+   * spec.resources.gpuResource when the user changed it from the schema default, else the
+   * operator's (cluster-wide) GPU resource name.
+   */
+  static String gpuResource(ResourcesSpec resources, OperatorConfig config) {
+    String requested = resources.getGpuResource();
+    boolean schemaDefault =
+        requested == null || requested.equals(new ResourcesSpec().getGpuResource());
+    return schemaDefault ? config.gpuResource() : requested;
+  }
+
+  private static void mount(
+      List<Volume> volumes,
+      List<VolumeMount> mounts,
+      String name,
+      String path,
+      boolean readOnly,
+      VolumeBuilder volume) {
+    volumes.add(volume.withName(name).build());
+    mounts.add(
+        new VolumeMountBuilder().withName(name).withMountPath(path).withReadOnly(readOnly).build());
+  }
+}

@@ -1,0 +1,189 @@
+package dev.goldpan.operator.progress;
+
+import dev.goldpan.api.v1alpha1.DistillationJob;
+import dev.goldpan.api.v1alpha1.ProgressStatus;
+import dev.goldpan.operator.OperatorConfig;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.jboss.logging.Logger;
+
+/**
+ * Checks a report's token and writes {@code status.progress} by server-side apply with its own
+ * field manager, so that the reconciler's status patches and these writes never clobber each other.
+ * At most one write per job per {@code goldpan.operator.progress.min-interval}; a report inside the
+ * interval replaces the pending one, which is written when the interval ends.
+ */
+@ApplicationScoped
+public class ProgressService {
+
+  /** The field manager that owns status.progress. */
+  public static final String FIELD_MANAGER = "goldpan-progress";
+
+  private static final Logger LOG = Logger.getLogger(ProgressService.class);
+
+  /** What became of a report. */
+  public enum Outcome {
+    APPLIED,
+    COALESCED,
+    UNKNOWN_JOB,
+    WRONG_TOKEN
+  }
+
+  private final KubernetesClient client;
+  private final ProgressTokens tokens;
+  private final Clock clock;
+  private final Duration minInterval;
+  private final Map<String, JobProgress> jobs = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService flusher =
+      Executors.newSingleThreadScheduledExecutor(
+          runnable -> {
+            Thread thread = new Thread(runnable, "goldpan-progress-flush");
+            thread.setDaemon(true);
+            return thread;
+          });
+
+  public ProgressService(
+      KubernetesClient client, ProgressTokens tokens, Clock clock, OperatorConfig config) {
+    this.client = client;
+    this.tokens = tokens;
+    this.clock = clock;
+    this.minInterval = config.progress().minInterval();
+  }
+
+  /** Authenticates the report for {@code namespace/name}, then writes or coalesces it. */
+  public Outcome report(
+      String namespace, String name, String token, Supplier<ProgressReport> report) {
+    DistillationJob job =
+        client.resources(DistillationJob.class).inNamespace(namespace).withName(name).get();
+    if (job == null) {
+      return Outcome.UNKNOWN_JOB;
+    }
+    if (!tokens.matches(job, token)) {
+      return Outcome.WRONG_TOKEN;
+    }
+    ProgressReport parsed = report.get();
+    Instant now = clock.instant();
+    JobProgress progress =
+        jobs.computeIfAbsent(job.getMetadata().getUid(), uid -> new JobProgress(namespace, name));
+    synchronized (progress) {
+      progress.observe(parsed, now);
+      if (progress.lastWrite == null || !now.isBefore(progress.lastWrite.plus(minInterval))) {
+        write(progress, now);
+        return Outcome.APPLIED;
+      }
+      if (!progress.flushScheduled) {
+        progress.flushScheduled = true;
+        long delay = Duration.between(now, progress.lastWrite.plus(minInterval)).toMillis();
+        flusher.schedule(() -> flush(progress), Math.max(delay, 1), TimeUnit.MILLISECONDS);
+      }
+      return Outcome.COALESCED;
+    }
+  }
+
+  void onStop(@Observes ShutdownEvent event) {
+    flusher.shutdownNow();
+  }
+
+  private void flush(JobProgress progress) {
+    synchronized (progress) {
+      progress.flushScheduled = false;
+      if (progress.pending != null) {
+        write(progress, clock.instant());
+      }
+    }
+  }
+
+  private void write(JobProgress progress, Instant now) {
+    ProgressStatus status = progress.status(now);
+    progress.pending = null;
+    progress.lastWrite = now;
+    Map<String, Object> patch = new LinkedHashMap<>();
+    patch.put("apiVersion", HasMetadata.getApiVersion(DistillationJob.class));
+    patch.put("kind", HasMetadata.getKind(DistillationJob.class));
+    patch.put("metadata", Map.of("name", progress.name, "namespace", progress.namespace));
+    patch.put("status", Map.of("progress", status));
+    try {
+      client
+          .resources(DistillationJob.class)
+          .inNamespace(progress.namespace)
+          .withName(progress.name)
+          .subresource("status")
+          .patch(
+              new PatchContext.Builder()
+                  .withPatchType(PatchType.SERVER_SIDE_APPLY)
+                  .withFieldManager(FIELD_MANAGER)
+                  .withForce(true)
+                  .build(),
+              client.getKubernetesSerialization().asJson(patch));
+    } catch (KubernetesClientException e) {
+      LOG.warnf(
+          "could not write progress of %s/%s: %s",
+          progress.namespace, progress.name, e.getMessage());
+      if (e.getCode() == 404) {
+        jobs.values().remove(progress);
+      }
+    }
+  }
+
+  /** The reports of one job: the pending one, and where its stage started, for the ETA. */
+  private static final class JobProgress {
+    final String namespace;
+    final String name;
+    ProgressReport pending;
+    Instant lastWrite;
+    boolean flushScheduled;
+    String stage;
+    long firstStep;
+    Instant firstSeen;
+
+    JobProgress(String namespace, String name) {
+      this.namespace = namespace;
+      this.name = name;
+    }
+
+    void observe(ProgressReport report, Instant now) {
+      if (!report.stage().equals(stage) || report.step() < firstStep) {
+        stage = report.stage();
+        firstStep = report.step();
+        firstSeen = now;
+      }
+      pending = report;
+    }
+
+    ProgressStatus status(Instant now) {
+      ProgressReport report = pending;
+      ProgressStatus status = new ProgressStatus();
+      status.setStage(report.stage());
+      status.setStep(report.step());
+      status.setTotalSteps(report.totalSteps());
+      status.setPercent((int) Math.min(100, report.step() * 100 / report.totalSteps()));
+      if (report.loss() != null && Double.isFinite(report.loss())) {
+        status.setLoss(report.loss());
+      }
+      long done = report.step() - firstStep;
+      if (done > 0) {
+        double secondsPerStep = Duration.between(firstSeen, now).toMillis() / 1000.0 / done;
+        status.setEtaSeconds(Math.round(secondsPerStep * (report.totalSteps() - report.step())));
+      }
+      status.setUpdatedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
+      return status;
+    }
+  }
+}
