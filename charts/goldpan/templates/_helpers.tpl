@@ -6,9 +6,14 @@
 {{- end -}}
 {{- end -}}
 
-{{- define "goldpan.labels" -}}
+{{/* The labels that pick the operator's pods: the Deployment's selector and the Service's. */}}
+{{- define "goldpan.selectorLabels" -}}
 app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "goldpan.labels" -}}
+{{ include "goldpan.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
@@ -16,4 +21,29 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 
 {{- define "goldpan.serviceAccountName" -}}
 {{- default (include "goldpan.fullname" .) .Values.serviceAccount.name -}}
+{{- end -}}
+
+{{/*
+The operator's permissions on the namespaces it watches, written once: a ClusterRole uses them
+when it watches all namespaces, one Role per namespace otherwise.
+*/}}
+{{- define "goldpan.rules" -}}
+- apiGroups: [goldpan.dev]
+  resources: [distillationjobs]
+  verbs: [get, list, watch, delete]
+- apiGroups: [goldpan.dev]
+  resources: [distillationjobs/status]
+  verbs: [patch]
+- apiGroups: [batch]
+  resources: [jobs]
+  verbs: [list, watch, create, patch]
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [list, watch]
+- apiGroups: [""]
+  resources: [configmaps, secrets]
+  verbs: [list, watch, create, update]
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create]
 {{- end -}}

@@ -29,7 +29,8 @@ public class OperatorBeans {
       return null;
     }
     LeaderElectionConfigurationBuilder builder =
-        LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(election.leaseName());
+        LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(election.leaseName())
+            .withExitOnStopLeading(election.exitOnStopLeading());
     election.leaseNamespace().ifPresent(builder::withLeaseNamespace);
     return builder.build();
   }

@@ -57,5 +57,12 @@ public interface OperatorConfig {
 
     /** Namespace of the Lease; the operator's own namespace when not set. */
     Optional<String> leaseNamespace();
+
+    /**
+     * Exit the process when leadership is lost, so that Kubernetes restarts it as a follower (off
+     * only where the process must outlive its API server, as in tests).
+     */
+    @WithDefault("true")
+    boolean exitOnStopLeading();
   }
 }

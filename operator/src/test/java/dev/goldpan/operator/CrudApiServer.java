@@ -3,6 +3,9 @@ package dev.goldpan.operator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -13,8 +16,18 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.fabric8.zjsonpatch.JsonDiff;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * The Fabric8 mock API server in CRUD mode, for QuarkusTests. The mock refuses server-side apply
@@ -24,10 +37,56 @@ import java.util.Map;
  */
 public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
 
+  /** User agent of the tests' own client; its requests are not the operator's. */
+  static final String TEST_USER_AGENT = "goldpan-tests";
+
+  /**
+   * Where the kinds of request the operator made are listed, one "group resource verb" per line
+   * ("core" for the core group). A file, because this class is loaded twice: once for the test
+   * resource and once in the application's class loader.
+   */
+  static final Path OPERATOR_CALLS = Path.of("target", "operator-api-calls.txt");
+
   private KubernetesMockServer server;
+
+  /** Every kind of request the operator (anything but the tests' client) has made so far. */
+  static Set<String> operatorCalls() {
+    try {
+      return Files.exists(OPERATOR_CALLS)
+          ? new TreeSet<>(Files.readAllLines(OPERATOR_CALLS))
+          : new TreeSet<>();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A client for the tests themselves, told apart from the operator's by its user agent. */
+  static KubernetesClient testClient() {
+    String url =
+        ConfigProvider.getConfig()
+            .getValue("quarkus.kubernetes-client.api-server-url", String.class);
+    return new KubernetesClientBuilder()
+        .withConfig(
+            new ConfigBuilder()
+                .withMasterUrl(url)
+                .withTrustCerts(true)
+                .withNamespace("default")
+                .withUserAgent(TEST_USER_AGENT)
+                .build())
+        .build();
+  }
 
   @Override
   public Map<String, String> start() {
+    // Once per test JVM (a system property, since this class is loaded more than once).
+    if (System.getProperty(OPERATOR_CALLS.toString()) == null) {
+      System.setProperty(OPERATOR_CALLS.toString(), "recording");
+      try {
+        Files.deleteIfExists(OPERATOR_CALLS);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
     server =
         new KubernetesMockServer(
             new io.fabric8.mockwebserver.Context(),
@@ -57,6 +116,83 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
   static final class ApplyAsMerge extends KubernetesCrudDispatcher {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> SEEN = new HashSet<>();
+    private static final String RULES_REVIEW =
+        "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
+    private static final Pattern PATH =
+        Pattern.compile(
+            "^/(?:api/v1|apis/(?<group>[^/]+)/[^/]+)(?:/namespaces/[^/]+)?/(?<resource>[^/?]+)"
+                + "(?:/(?<name>[^/?]+)(?:/(?<subresource>[^/?]+))?)?");
+
+    @Override
+    public MockResponse dispatch(RecordedRequest request) {
+      if (request.getPath().startsWith(RULES_REVIEW)) {
+        return allRulesReview(request);
+      }
+      String agent = request.getHeader("User-Agent");
+      if (agent == null || !agent.startsWith(TEST_USER_AGENT)) {
+        record(request);
+      }
+      return super.dispatch(request);
+    }
+
+    /**
+     * JOSDK's leader election asks, through a SelfSubjectRulesReview, whether it may use Leases
+     * (every authenticated user may ask: system:basic-user). The mock cannot answer; here the
+     * answer is "everything", and the RBAC check compares the chart with the calls made instead.
+     */
+    private static MockResponse allRulesReview(RecordedRequest request) {
+      try {
+        ObjectNode review = (ObjectNode) JSON.readTree(request.getUtf8Body());
+        ObjectNode rule = JSON.createObjectNode();
+        rule.putArray("verbs").add("*");
+        rule.putArray("apiGroups").add("*");
+        rule.putArray("resources").add("*");
+        ObjectNode status = review.putObject("status");
+        status.putArray("resourceRules").add(rule);
+        status.putArray("nonResourceRules");
+        status.put("incomplete", false);
+        review.putObject("metadata");
+        return new MockResponse().setResponseCode(201).setBody(JSON.writeValueAsString(review));
+      } catch (IOException e) {
+        return new MockResponse().setResponseCode(400).setBody(e.getMessage());
+      }
+    }
+
+    private static void record(RecordedRequest request) {
+      String path = request.getPath();
+      Matcher matcher = PATH.matcher(path);
+      if (!matcher.find()) {
+        return;
+      }
+      String group = matcher.group("group") == null ? "" : matcher.group("group");
+      String resource = matcher.group("resource");
+      if (matcher.group("subresource") != null) {
+        resource = resource + "/" + matcher.group("subresource");
+      }
+      boolean named = matcher.group("name") != null;
+      String verb =
+          switch (request.getMethod()) {
+            case "GET" -> path.contains("watch=true") ? "watch" : named ? "get" : "list";
+            case "POST" -> "create";
+            case "PUT" -> "update";
+            case "PATCH" -> "patch";
+            case "DELETE" -> named ? "delete" : "deletecollection";
+            default -> request.getMethod().toLowerCase(java.util.Locale.ROOT);
+          };
+      String call = (group.isEmpty() ? "core" : group) + " " + resource + " " + verb;
+      synchronized (SEEN) {
+        if (SEEN.add(call)) {
+          try {
+            Files.createDirectories(OPERATOR_CALLS.getParent());
+            Files.writeString(
+                OPERATOR_CALLS, call + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      }
+    }
 
     @Override
     public MockResponse handlePatch(RecordedRequest request) {

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 
 /** The operator against the Fabric8 mock API server in CRUD mode. */
 @QuarkusTest
-@QuarkusTestResource(value = CrudApiServer.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(CrudApiServer.class)
 class DistillationJobReconcilerIT {
 
   private static final String SCORED =
@@ -46,7 +46,7 @@ class DistillationJobReconcilerIT {
           + "\"accuracyStd\":0.8,\"models\":2,\"baselines\":{\"random-real\":{\"mean\":67.9,"
           + "\"std\":1.1}},\"report\":\"report.html\",\"message\":\"72.50 % ± 0.80\"}";
 
-  @Inject KubernetesClient client;
+  private final KubernetesClient client = CrudApiServer.testClient();
   @Inject MeterRegistry registry;
 
   private JobController jobs;
@@ -336,6 +336,63 @@ class DistillationJobReconcilerIT {
     jobs.succeed(dj, Stage.SCORE, SCORED);
     assertThat(jobs.awaitJob(dj, Stage.DISTILL).getMetadata().getLabels())
         .containsEntry(Labels.KUEUE_QUEUE, "gpu-queue");
+  }
+
+  @Test
+  void editedOrDeletedTaskAndTokenAreRestored() {
+    DistillationJob dj = client.resource(MockCluster.job(client, namespace, "drift")).create();
+    jobs.awaitJob(dj, Stage.SCORE);
+    ConfigMap task = client.configMaps().inNamespace(namespace).withName("drift-task").get();
+    Secret token = client.secrets().inNamespace(namespace).withName("drift-progress").get();
+    String taskYaml = task.getData().get("task.yaml");
+    String tokenValue = token.getData().get("token");
+
+    client
+        .configMaps()
+        .inNamespace(namespace)
+        .withName("drift-task")
+        .edit(
+            c -> {
+              c.getData().put("task.yaml", "tampered");
+              return c;
+            });
+    client
+        .secrets()
+        .inNamespace(namespace)
+        .withName("drift-progress")
+        .edit(
+            s -> {
+              s.getData().put("token", "dGFtcGVyZWQ=");
+              return s;
+            });
+    // A change to the job makes the operator look again (as its periodic resync would).
+    setSuspend(dj, true);
+
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                client
+                    .secrets()
+                    .inNamespace(namespace)
+                    .withName("drift-progress")
+                    .get()
+                    .getData()
+                    .get("token"),
+            tokenValue::equals);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                client
+                    .configMaps()
+                    .inNamespace(namespace)
+                    .withName("drift-task")
+                    .get()
+                    .getData()
+                    .get("task.yaml"),
+            yaml -> yaml.contains("pvc://fashion-mnist/") && yaml.contains("suspend: true"));
+    assertThat(taskYaml).contains("suspend: false");
   }
 
   private static void assertWorkerPod(Job job) {

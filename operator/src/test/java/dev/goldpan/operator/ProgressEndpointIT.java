@@ -1,0 +1,200 @@
+package dev.goldpan.operator;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+
+import dev.goldpan.api.v1alpha1.DistillationJob;
+import dev.goldpan.api.v1alpha1.ProgressStatus;
+import dev.goldpan.api.v1alpha1.StageState;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code POST /progress/{namespace}/{name}} against the mock API server. */
+@QuarkusTest
+@QuarkusTestResource(CrudApiServer.class)
+class ProgressEndpointIT {
+
+  private final KubernetesClient client = CrudApiServer.testClient();
+
+  /** The management port of the test profile (quarkus.management.test-port). */
+  private static final String METRICS = "http://localhost:9001/q/metrics";
+
+  private JobController jobs;
+  private String namespace;
+
+  @BeforeEach
+  void setUp() {
+    MockCluster.installCrd(client);
+    jobs = new JobController(client);
+    namespace = MockCluster.namespace();
+  }
+
+  @Test
+  void refusesReportsWithoutTheJobsTokenOrWithAMalformedBody() {
+    DistillationJob dj = client.resource(MockCluster.job(client, namespace, "guarded")).create();
+    String token = awaitToken(dj);
+    String path = "/progress/" + namespace + "/guarded";
+    String report = "{\"stage\":\"distill\",\"step\":1,\"totalSteps\":10,\"loss\":0.5}";
+
+    given().body(report).post(path).then().statusCode(401);
+    given().auth().oauth2("not-the-token").body(report).post(path).then().statusCode(401);
+    given()
+        .auth()
+        .oauth2(token.substring(0, token.length() - 1) + "x")
+        .body(report)
+        .post(path)
+        .then()
+        .statusCode(401);
+    given()
+        .auth()
+        .oauth2(token)
+        .body(report)
+        .post("/progress/" + namespace + "/nobody")
+        .then()
+        .statusCode(404)
+        .body(containsString("no DistillationJob"));
+    given()
+        .auth()
+        .oauth2(token)
+        .body("{\"stage\":")
+        .post(path)
+        .then()
+        .statusCode(400)
+        .body(containsString("not JSON"));
+    given()
+        .auth()
+        .oauth2(token)
+        .body("{\"stage\":\"distill\",\"step\":11,\"totalSteps\":10}")
+        .post(path)
+        .then()
+        .statusCode(400)
+        .body(containsString("step must be <= totalSteps"));
+    given()
+        .auth()
+        .oauth2(token)
+        .body("{\"stage\":\"distill\",\"step\":\"x\",\"totalSteps\":10}")
+        .post(path)
+        .then()
+        .statusCode(400)
+        .body(containsString("step must be a whole number"));
+    given()
+        .auth()
+        .oauth2(token)
+        .body("{\"step\":1,\"totalSteps\":10}")
+        .post(path)
+        .then()
+        .statusCode(400)
+        .body(containsString("stage"));
+
+    DistillationJob other = client.resource(MockCluster.job(client, namespace, "other")).create();
+    given().auth().oauth2(awaitToken(other)).body(report).post(path).then().statusCode(401);
+    assertThat(current("guarded").getStatus().getProgress())
+        .as("no refused report reached the status")
+        .isNull();
+  }
+
+  @Test
+  void writesProgressCoalescesBurstsAndSurvivesTheReconcilersStatusPatches() {
+    DistillationJob dj = client.resource(MockCluster.job(client, namespace, "watched")).create();
+    String token = awaitToken(dj);
+    String path = "/progress/" + namespace + "/watched";
+
+    given()
+        .auth()
+        .oauth2(token)
+        .body("{\"stage\":\"score\",\"step\":50,\"totalSteps\":200,\"loss\":0.75}")
+        .post(path)
+        .then()
+        .statusCode(200);
+    ProgressStatus first = current("watched").getStatus().getProgress();
+    assertThat(first.getStage()).isEqualTo("score");
+    assertThat(first.getStep()).isEqualTo(50);
+    assertThat(first.getTotalSteps()).isEqualTo(200);
+    assertThat(first.getPercent()).isEqualTo(25);
+    assertThat(first.getLoss()).isEqualTo(0.75);
+    assertThat(first.getUpdatedAt()).isNotNull();
+
+    // Inside the 1 s interval of the test profile: coalesced, and the newest report wins.
+    given()
+        .auth()
+        .oauth2(token)
+        .body("{\"stage\":\"score\",\"step\":60,\"totalSteps\":200}")
+        .post(path)
+        .then()
+        .statusCode(202);
+    given()
+        .auth()
+        .oauth2(token)
+        .body("{\"stage\":\"score\",\"step\":100,\"totalSteps\":200,\"loss\":0.5}")
+        .post(path)
+        .then()
+        .statusCode(202);
+    assertThat(current("watched").getStatus().getProgress().getStep()).isEqualTo(50);
+    ProgressStatus flushed =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> current("watched").getStatus().getProgress(), p -> p.getStep() == 100);
+    assertThat(flushed.getPercent()).isEqualTo(50);
+    assertThat(flushed.getLoss()).isEqualTo(0.5);
+    assertThat(flushed.getEtaSeconds()).isNotNull().isGreaterThanOrEqualTo(0L);
+
+    // The reconciler patches the status when the score Job starts; progress must stay.
+    jobs.start(dj, Stage.SCORE);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> current("watched").getStatus().getStages().getScore().getState(),
+            state -> state == StageState.RUNNING);
+    assertThat(current("watched").getStatus().getProgress().getStep()).isEqualTo(100);
+    assertThat(current("watched").getStatus().getProgress().getStage()).isEqualTo("score");
+  }
+
+  @Test
+  void exposesPrometheusMetricsAndHealthOnTheManagementPort() {
+    DistillationJob dj = client.resource(MockCluster.job(client, namespace, "measured")).create();
+    jobs.start(dj, Stage.SCORE);
+    jobs.succeed(dj, Stage.SCORE, "{\"stage\":\"score\",\"message\":\"scored\"}");
+    jobs.succeed(dj, Stage.DISTILL, "{\"stage\":\"distill\",\"syntheticImages\":100}");
+    jobs.succeed(dj, Stage.EVALUATE, "{\"stage\":\"evaluate\",\"accuracyMean\":70.0}");
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> given().get(METRICS).asString(),
+            text -> text.contains("goldpan_jobs_finished_total"));
+    String text = given().get(METRICS).asString();
+    assertThat(text)
+        .contains("goldpan_jobs_finished_total{result=\"Succeeded\"}")
+        .contains("goldpan_stage_duration_seconds_count{result=\"Succeeded\",stage=\"score\"}");
+    String health = METRICS.replace("/q/metrics", "/q/health/ready");
+    given().get(health).then().statusCode(200);
+  }
+
+  private DistillationJob current(String name) {
+    return client.resources(DistillationJob.class).inNamespace(namespace).withName(name).get();
+  }
+
+  private String awaitToken(DistillationJob dj) {
+    Secret secret =
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () ->
+                    client
+                        .secrets()
+                        .inNamespace(namespace)
+                        .withName(dj.getMetadata().getName() + "-progress")
+                        .get(),
+                s -> s != null);
+    return new String(
+        Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.US_ASCII);
+  }
+}

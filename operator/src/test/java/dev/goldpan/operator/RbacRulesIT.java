@@ -1,0 +1,64 @@
+package dev.goldpan.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.goldpan.operator.chart.HelmChart;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The chart's RBAC rules grant exactly the requests the operator made in the other ITs (recorded by
+ * {@link CrudApiServer}): nothing it calls is missing, and nothing it never calls is granted. Runs
+ * after them (failsafe's alphabetical run order, see operator/pom.xml).
+ */
+class RbacRulesIT {
+
+  @Test
+  void theClusterWideRulesGrantExactlyWhatTheOperatorCalls() {
+    Set<String> called = CrudApiServer.operatorCalls();
+    assertThat(called)
+        .as("no recorded calls: run the whole IT suite (mvn verify -pl operator), not this class")
+        .isNotEmpty();
+    List<HasMetadata> chart = HelmChart.template(Map.of());
+    Set<String> granted = new TreeSet<>();
+    chart.stream()
+        .filter(ClusterRole.class::isInstance)
+        .forEach(role -> granted.addAll(grants(((ClusterRole) role).getRules())));
+    chart.stream()
+        .filter(Role.class::isInstance)
+        .forEach(role -> granted.addAll(grants(((Role) role).getRules())));
+    assertThat(granted).containsExactlyInAnyOrderElementsOf(called);
+  }
+
+  @Test
+  void theRulesPerWatchedNamespaceAreTheClusterWideOnes() {
+    List<HasMetadata> chart = HelmChart.template(Map.of("watchNamespaces", "{team-a,team-b}"));
+    Set<String> granted = new TreeSet<>();
+    chart.stream()
+        .filter(Role.class::isInstance)
+        .forEach(role -> granted.addAll(grants(((Role) role).getRules())));
+    assertThat(granted).containsExactlyInAnyOrderElementsOf(CrudApiServer.operatorCalls());
+  }
+
+  /** "group resource verb" for every combination a rule grants ("core" for the core group). */
+  private static Set<String> grants(List<PolicyRule> rules) {
+    Set<String> grants = new TreeSet<>();
+    for (PolicyRule rule : rules) {
+      for (String group : rule.getApiGroups()) {
+        for (String resource : rule.getResources()) {
+          for (String verb : rule.getVerbs()) {
+            grants.add((group.isEmpty() ? "core" : group) + " " + resource + " " + verb);
+          }
+        }
+      }
+    }
+    return grants;
+  }
+}
