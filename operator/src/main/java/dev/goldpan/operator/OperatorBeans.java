@@ -2,9 +2,13 @@ package dev.goldpan.operator;
 
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.Dependent;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
 import java.time.Clock;
 
 /** The operator's shared beans: the clock, and the Lease settings when leader election is on. */
@@ -15,6 +19,32 @@ public class OperatorBeans {
   @ApplicationScoped
   Clock clock() {
     return Clock.systemUTC();
+  }
+
+  /**
+   * Percentiles and a histogram for the reconcile timers (JOSDK's {@code
+   * operator.sdk.controllers.execution.*}) and the stage durations, so that dashboards can show p95
+   * latency.
+   */
+  @Produces
+  @Singleton
+  MeterFilter latencyPercentiles() {
+    return new MeterFilter() {
+      @Override
+      public DistributionStatisticConfig configure(
+          Meter.Id id, DistributionStatisticConfig config) {
+        if (id.getType() == Meter.Type.TIMER
+            && (id.getName().startsWith("operator.sdk.controllers.execution")
+                || id.getName().startsWith("goldpan."))) {
+          return DistributionStatisticConfig.builder()
+              .percentiles(0.5, 0.95, 0.99)
+              .percentilesHistogram(true)
+              .build()
+              .merge(config);
+        }
+        return config;
+      }
+    };
   }
 
   /**

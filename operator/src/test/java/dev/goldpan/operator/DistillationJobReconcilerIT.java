@@ -306,7 +306,11 @@ class DistillationJobReconcilerIT {
         .as("precomputed scores skip the score stage")
         .isNull();
     assertThat(distill.getSpec().getTemplate().getSpec().getVolumes())
-        .anySatisfy(v -> assertThat(v.getName()).isEqualTo("pvc-scores"));
+        .anySatisfy(
+            v ->
+                assertThat(v.getPersistentVolumeClaim())
+                    .isNotNull()
+                    .satisfies(pvc -> assertThat(pvc.getClaimName()).isEqualTo("scores")));
     DistillationJobStatus distilling = awaitStatus(dj, s -> s.getPhase() == Phase.DISTILLING);
     assertThat(distilling.getStages().getScore().getState()).isEqualTo(StageState.SKIPPED);
     assertThat(condition(distilling, "ScoresReady").getReason()).isEqualTo("StageSkipped");

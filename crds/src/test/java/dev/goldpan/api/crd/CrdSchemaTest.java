@@ -38,42 +38,8 @@ class CrdSchemaTest {
   }
 
   static Stream<Arguments> invalidSpecs() {
-    return Stream.of(
-        Arguments.of("spec.dataset.format", "tfrecord", "format"),
-        Arguments.of("spec.dataset.source", "http://example.org/data", "source"),
-        Arguments.of("spec.dataset.source", "s3://bucket/fashion", "credentialsSecret"),
-        Arguments.of("spec.dataset.normalization", "{mean: [0.5], std: [0.2, 0.3]}", "std"),
-        Arguments.of("spec.dataset.normalization", "{mean: [0.5], std: [0.0]}", "std"),
-        Arguments.of("spec.dataset", null, "dataset"),
-        Arguments.of("spec.model.width", "0", "width"),
-        Arguments.of("spec.model.depth", "9", "depth"),
-        Arguments.of("spec.model.architecture", "resnet", "architecture"),
-        Arguments.of("spec.selection.static.keepRatio", "0", "keepRatio"),
-        Arguments.of("spec.selection.static.keepRatio", "1.5", "keepRatio"),
-        Arguments.of("spec.selection.static.criterion", "forgetting", "criterion"),
-        Arguments.of("spec.selection.static.criterion", "precomputed", "scoresSource"),
-        Arguments.of("spec.selection.static.drop", "both", "drop"),
-        Arguments.of("spec.selection.static.scoring.initEpochs", "5", "initEpochs"),
-        Arguments.of("spec.selection.static.scoring.ensemble", "0", "ensemble"),
-        Arguments.of("spec.selection.causal.keepRatio", "-0.1", "keepRatio"),
-        Arguments.of("spec.selection.causal.refreshInterval", "0", "refreshInterval"),
-        Arguments.of("spec.selection.causal.keep", "least-contributing", "keep"),
-        Arguments.of("spec.distillation.algorithm", "mtt", "algorithm"),
-        Arguments.of("spec.distillation.imagesPerClass", "0", "imagesPerClass"),
-        Arguments.of("spec.distillation.iterations", "0", "iterations"),
-        Arguments.of("spec.distillation.learningRate", "0", "learningRate"),
-        Arguments.of("spec.distillation.parallelism", "0", "parallelism"),
-        Arguments.of("spec.distillation.augmentation", "mixup", "augmentation"),
-        Arguments.of("spec.evaluation.models", "0", "models"),
-        Arguments.of("spec.evaluation.baselines", "[full-data]", "baselines"),
-        Arguments.of("spec.output", null, "output"),
-        Arguments.of("spec.output.credentialsSecret", null, "credentialsSecret"),
-        Arguments.of("spec.output.location", "/tmp/out", "location"),
-        Arguments.of("spec.resources.gpus", "-1", "gpus"),
-        Arguments.of("spec.resources.memory", "lots", "memory"),
-        Arguments.of("spec.backoffLimit", "-1", "backoffLimit"),
-        Arguments.of("spec.seed", "-5", "seed"),
-        Arguments.of("spec.distilation", "{iterations: 10}", "distilation"));
+    return TestManifests.invalidSpecs().stream()
+        .map(spec -> Arguments.of(spec.path(), spec.value(), spec.field()));
   }
 
   @ParameterizedTest(name = "{0}: {1}")

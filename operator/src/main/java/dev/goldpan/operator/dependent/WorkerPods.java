@@ -75,20 +75,21 @@ public final class WorkerPods {
             .withNewSecret()
             .withSecretName(ProgressTokenSecretDependentResource.name(job))
             .endSecret());
-    claims(spec)
-        .forEach(
-            (claim, readOnly) ->
-                mount(
-                    volumes,
-                    mounts,
-                    "pvc-" + claim,
-                    VOLUME_ROOT + "/" + claim,
-                    readOnly,
-                    new VolumeBuilder()
-                        .withNewPersistentVolumeClaim()
-                        .withClaimName(claim)
-                        .withReadOnly(readOnly)
-                        .endPersistentVolumeClaim()));
+    int claimNumber = 0;
+    for (Map.Entry<String, Boolean> claim : claims(spec).entrySet()) {
+      // Volume names are DNS labels; claim names may be longer and hold dots.
+      mount(
+          volumes,
+          mounts,
+          "claim-" + claimNumber++,
+          VOLUME_ROOT + "/" + claim.getKey(),
+          claim.getValue(),
+          new VolumeBuilder()
+              .withNewPersistentVolumeClaim()
+              .withClaimName(claim.getKey())
+              .withReadOnly(claim.getValue())
+              .endPersistentVolumeClaim());
+    }
     if (spec.getOutput().getCredentialsSecret() != null) {
       mount(
           volumes,

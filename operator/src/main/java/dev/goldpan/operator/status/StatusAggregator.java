@@ -99,6 +99,10 @@ public final class StatusAggregator {
     Map<Stage, StageStatus> byStage = new EnumMap<>(Stage.class);
     for (StageObservation observation : observed.values()) {
       StageStatus stageStatus = stageStatus(job, observation, deadline);
+      if (stageStatus.getState() == StageState.SUCCEEDED && stageStatus.getMessage() == null) {
+        // The pods are gone (garbage-collected); their message is not.
+        stageStatus.setMessage(previousStage(previous, observation.stage()));
+      }
       byStage.put(observation.stage(), stageStatus);
     }
     stages.setScore(byStage.get(Stage.SCORE));
@@ -226,10 +230,7 @@ public final class StatusAggregator {
               observation
                   .lastFailure()
                   .map(TerminationMessage::message)
-                  .orElse(
-                      Objects.toString(failedCondition.getReason(), "Failed")
-                          + ": "
-                          + Objects.toString(failedCondition.getMessage(), ""))));
+                  .orElse(jobFailure(failedCondition))));
     } else if (deadline) {
       status.setState(StageState.FAILED);
       status.setMessage("spec.activeDeadlineSeconds ran out while the stage ran");
@@ -239,6 +240,29 @@ public final class StatusAggregator {
       status.setState(StageState.RUNNING);
     }
     return status;
+  }
+
+  /** The Job's own account of its failure, when no pod left one. */
+  private static String jobFailure(JobCondition failed) {
+    String reason = failed.getReason() == null ? "" : failed.getReason();
+    String message = failed.getMessage() == null ? "" : failed.getMessage();
+    if (reason.isEmpty() && message.isEmpty()) {
+      return "the Job failed without saying why";
+    }
+    return reason.isEmpty() ? message : message.isEmpty() ? reason : reason + ": " + message;
+  }
+
+  private static String previousStage(DistillationJobStatus previous, Stage stage) {
+    StagesStatus stages = previous.getStages();
+    StageStatus before =
+        stages == null
+            ? null
+            : switch (stage) {
+              case SCORE -> stages.getScore();
+              case DISTILL -> stages.getDistill();
+              case EVALUATE -> stages.getEvaluate();
+            };
+    return before == null ? null : before.getMessage();
   }
 
   private static String successMessage(StageObservation observation) {
@@ -353,7 +377,9 @@ public final class StatusAggregator {
       artifacts.setSynthetic(join(location, "synthetic.npz"));
       artifacts.setPreview(join(location, "synthetic.png"));
       Map<Integer, TerminationMessage> shards = distill.successes();
-      if (!shards.isEmpty()) {
+      boolean allShardsSeen = shards.size() >= Stage.DISTILL.parallelism(job.getSpec());
+      boolean previouslyKnown = previous != null && previous.getSyntheticImages() != null;
+      if (allShardsSeen || (!shards.isEmpty() && !previouslyKnown)) {
         int images = 0;
         long kept = 0;
         for (TerminationMessage shard : shards.values()) {
@@ -365,7 +391,8 @@ public final class StatusAggregator {
         }
         result.setSyntheticImages(images);
         result.setRealSamplesKept(kept);
-      } else if (previous != null) {
+      } else if (previouslyKnown) {
+        // Some shards' pods are gone: what was counted when all were there stands.
         result.setSyntheticImages(previous.getSyntheticImages());
         result.setRealSamplesKept(previous.getRealSamplesKept());
       }
