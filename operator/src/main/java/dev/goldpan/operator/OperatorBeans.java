@@ -22,7 +22,7 @@ public class OperatorBeans {
   }
 
   /**
-   * Percentiles and a histogram for the reconcile timers (JOSDK's {@code
+   * Percentiles (client-side, exact to two digits) for the reconcile timers (JOSDK's {@code
    * operator.sdk.controllers.execution.*}) and the stage durations, so that dashboards can show p95
    * latency.
    */
@@ -38,7 +38,7 @@ public class OperatorBeans {
                 || id.getName().startsWith("goldpan."))) {
           return DistributionStatisticConfig.builder()
               .percentiles(0.5, 0.95, 0.99)
-              .percentilesHistogram(true)
+              .percentilePrecision(2)
               .build()
               .merge(config);
         }

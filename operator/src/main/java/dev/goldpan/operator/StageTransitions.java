@@ -18,7 +18,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
@@ -33,11 +38,20 @@ public class StageTransitions {
   static final String JOBS_FINISHED = "goldpan.jobs.finished";
   static final String STAGE_DURATION = "goldpan.stage.duration";
   static final String RECONCILE_ERRORS = "goldpan.reconcile.errors";
+  private static final int REMEMBERED_JOBS = 10_000;
 
   private final KubernetesClient client;
   private final MeterRegistry registry;
   private final Clock clock;
   private final AtomicLong eventSequence = new AtomicLong();
+  private final Map<String, Set<String>> emitted =
+      Collections.synchronizedMap(
+          new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Set<String>> eldest) {
+              return size() > REMEMBERED_JOBS;
+            }
+          });
 
   public StageTransitions(KubernetesClient client, MeterRegistry registry, Clock clock) {
     this.client = client;
@@ -90,9 +104,9 @@ public class StageTransitions {
       String message =
           after.getPhase() == Phase.SUCCEEDED && after.getResult().getAccuracy() != null
               ? String.format(
-                  "accuracy %.2f %% ± %.2f; artifacts in %s",
-                  after.getResult().getAccuracy().getMean(),
-                  after.getResult().getAccuracy().getStd(),
+                  "test accuracy %.2f %% ± %.2f; artifacts in %s",
+                  100 * after.getResult().getAccuracy().getMean(),
+                  100 * after.getResult().getAccuracy().getStd(),
                   after.getResult().getOutputLocation())
               : conditionMessage(after);
       emit(job, after.getPhase() == Phase.SUCCEEDED ? "Normal" : "Warning", result, message);
@@ -119,6 +133,13 @@ public class StageTransitions {
   }
 
   private void emit(DistillationJob job, String type, String reason, String message) {
+    // Two reconciles can start from the same cached status before the first one's patch is
+    // seen; each transition is announced once per job (and once more at most after a restart).
+    Set<String> done =
+        emitted.computeIfAbsent(job.getMetadata().getUid(), uid -> ConcurrentHashMap.newKeySet());
+    if (!done.add(reason + "/" + message)) {
+      return;
+    }
     String now = clock.instant().toString();
     try {
       client

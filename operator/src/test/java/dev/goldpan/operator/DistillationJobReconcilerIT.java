@@ -42,9 +42,9 @@ class DistillationJobReconcilerIT {
       "{\"stage\":\"distill\",\"index\":%d,\"status\":\"Succeeded\",\"syntheticImages\":%d,"
           + "\"realSamplesKept\":30000,\"iterations\":200,\"message\":\"distilled %d images\"}";
   private static final String EVALUATED =
-      "{\"stage\":\"evaluate\",\"index\":0,\"status\":\"Succeeded\",\"accuracyMean\":72.5,"
-          + "\"accuracyStd\":0.8,\"models\":2,\"baselines\":{\"random-real\":{\"mean\":67.9,"
-          + "\"std\":1.1}},\"report\":\"report.html\",\"message\":\"72.50 % ± 0.80\"}";
+      "{\"stage\":\"evaluate\",\"index\":0,\"status\":\"Succeeded\",\"accuracyMean\":0.725,"
+          + "\"accuracyStd\":0.008,\"models\":2,\"baselines\":{\"random-real\":{\"mean\":0.679,"
+          + "\"std\":0.011}},\"report\":\"report.html\",\"message\":\"test accuracy 0.7250 +- 0.0080 over 2 models\"}";
 
   private final KubernetesClient client = CrudApiServer.testClient();
   @Inject MeterRegistry registry;
@@ -115,10 +115,10 @@ class DistillationJobReconcilerIT {
 
     DistillationJobStatus done = awaitStatus(dj, s -> s.getPhase() == Phase.SUCCEEDED);
     assertThat(done.getResult().getOutputLocation()).isEqualTo("s3://goldpan/pipeline");
-    assertThat(done.getResult().getAccuracy().getMean()).isEqualTo(72.5);
-    assertThat(done.getResult().getAccuracy().getStd()).isEqualTo(0.8);
+    assertThat(done.getResult().getAccuracy().getMean()).isEqualTo(0.725);
+    assertThat(done.getResult().getAccuracy().getStd()).isEqualTo(0.008);
     assertThat(done.getResult().getAccuracy().getModels()).isEqualTo(2);
-    assertThat(done.getResult().getBaselines().get("random-real").getMean()).isEqualTo(67.9);
+    assertThat(done.getResult().getBaselines().get("random-real").getMean()).isEqualTo(0.679);
     assertThat(done.getResult().getSyntheticImages()).isEqualTo(100);
     assertThat(done.getResult().getRealSamplesKept()).isEqualTo(30000);
     assertThat(done.getResult().getArtifacts().getReport())

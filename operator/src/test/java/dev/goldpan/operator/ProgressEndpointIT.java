@@ -164,7 +164,7 @@ class ProgressEndpointIT {
     jobs.start(dj, Stage.SCORE);
     jobs.succeed(dj, Stage.SCORE, "{\"stage\":\"score\",\"message\":\"scored\"}");
     jobs.succeed(dj, Stage.DISTILL, "{\"stage\":\"distill\",\"syntheticImages\":100}");
-    jobs.succeed(dj, Stage.EVALUATE, "{\"stage\":\"evaluate\",\"accuracyMean\":70.0}");
+    jobs.succeed(dj, Stage.EVALUATE, "{\"stage\":\"evaluate\",\"accuracyMean\":0.7}");
     await()
         .atMost(Duration.ofSeconds(20))
         .until(

@@ -20,6 +20,13 @@ import org.junit.jupiter.api.Test;
  */
 class RbacRulesIT {
 
+  /**
+   * Granted though the ITs never see the call: JOSDK's leader election checks, through a
+   * SelfSubjectRulesReview, that it may update Leases, and refuses to start otherwise (the local
+   * control plane showed it); Fabric8's lease lock itself renews with patch.
+   */
+  private static final Set<String> CHECKED_NOT_CALLED = Set.of("coordination.k8s.io leases update");
+
   @Test
   void theClusterWideRulesGrantExactlyWhatTheOperatorCalls() {
     Set<String> called = CrudApiServer.operatorCalls();
@@ -34,7 +41,13 @@ class RbacRulesIT {
     chart.stream()
         .filter(Role.class::isInstance)
         .forEach(role -> granted.addAll(grants(((Role) role).getRules())));
-    assertThat(granted).containsExactlyInAnyOrderElementsOf(called);
+    assertThat(granted).containsExactlyInAnyOrderElementsOf(needed(called));
+  }
+
+  private static Set<String> needed(Set<String> called) {
+    Set<String> needed = new TreeSet<>(called);
+    needed.addAll(CHECKED_NOT_CALLED);
+    return needed;
   }
 
   @Test
@@ -44,7 +57,7 @@ class RbacRulesIT {
     chart.stream()
         .filter(Role.class::isInstance)
         .forEach(role -> granted.addAll(grants(((Role) role).getRules())));
-    assertThat(granted).containsExactlyInAnyOrderElementsOf(CrudApiServer.operatorCalls());
+    assertThat(granted).containsExactlyInAnyOrderElementsOf(needed(CrudApiServer.operatorCalls()));
   }
 
   /** "group resource verb" for every combination a rule grants ("core" for the core group). */

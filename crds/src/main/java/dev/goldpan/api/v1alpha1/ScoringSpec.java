@@ -7,7 +7,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 
 /** Training of the scoring networks (SGD lr 0.01, momentum 0.9, weight decay 5e-4, batch 256). */
 @ValidationRule(
-    value = "self.initEpochs <= self.epochs",
+    value = "!has(self.initEpochs) || !has(self.epochs) || self.initEpochs <= self.epochs",
     message = "initEpochs must not exceed epochs",
     fieldPath = ".initEpochs")
 public class ScoringSpec {

@@ -8,7 +8,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 
 /** Level-1 selection: score every sample, keep a fraction per class. */
 @ValidationRule(
-    value = "self.criterion != 'precomputed' || has(self.scoresSource)",
+    value = "!has(self.criterion) || self.criterion != 'precomputed' || has(self.scoresSource)",
     message = "criterion precomputed requires scoresSource",
     fieldPath = ".scoresSource")
 public class StaticSelectionSpec {

@@ -1,0 +1,256 @@
+package dev.goldpan.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.goldpan.api.crd.TestManifests;
+import dev.goldpan.api.v1alpha1.DistillationJob;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * The cluster the suite runs against: KUBECONFIG (e2e/stack up, or any cluster such as Kind),
+ * kubectl, the MinIO server of the outputs, and the pieces of the process node the tests look into
+ * (pod logs and pids) when GOLDPAN_STACK_DIR says where they are.
+ */
+final class E2eCluster {
+
+  /** How many training and test images the e2e data set keeps: tiny settings, minutes not hours. */
+  static final int TRAIN_IMAGES = 3000;
+
+  static final int TEST_IMAGES = 1000;
+
+  private static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
+
+  static final String OPERATOR_NAMESPACE = "goldpan-system";
+
+  private static KubernetesClient client;
+
+  private E2eCluster() {}
+
+  static synchronized KubernetesClient client() {
+    if (client == null) {
+      String kubeconfig = System.getenv("KUBECONFIG");
+      if (kubeconfig == null) {
+        throw new IllegalStateException(
+            "KUBECONFIG is not set: run e2e/stack up and eval \"$(e2e/stack env)\"");
+      }
+      try {
+        client =
+            new KubernetesClientBuilder()
+                .withConfig(Config.fromKubeconfig(Files.readString(Path.of(kubeconfig))))
+                .build();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return client;
+  }
+
+  static Path repository() {
+    return TestManifests.repositoryRoot();
+  }
+
+  /** The process node's state, when the suite runs on e2e/stack. */
+  static Optional<Path> stackDirectory() {
+    String dir = System.getenv("GOLDPAN_STACK_DIR");
+    return dir == null ? Optional.empty() : Optional.of(Path.of(dir));
+  }
+
+  static S3Client s3() {
+    return S3Client.builder()
+        .endpointOverride(URI.create(env("GOLDPAN_MINIO_ENDPOINT")))
+        .region(Region.US_EAST_1)
+        .forcePathStyle(true)
+        .credentialsProvider(
+            StaticCredentialsProvider.create(
+                AwsBasicCredentials.create(
+                    env("GOLDPAN_MINIO_ACCESS_KEY"), env("GOLDPAN_MINIO_SECRET_KEY"))))
+        .build();
+  }
+
+  /** What a command printed and how it ended. */
+  record Result(int exitCode, String output) {}
+
+  /** Runs kubectl (on PATH, e.g. ~/.cache/goldpan/bin) with {@code stdin}. */
+  static Result kubectl(String stdin, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add("kubectl");
+    command.addAll(List.of(args));
+    return run(stdin, command);
+  }
+
+  static Result run(String stdin, List<String> command) {
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      try (OutputStream in = process.getOutputStream()) {
+        if (stdin != null) {
+          in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+      }
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      try (InputStream stream = process.getInputStream()) {
+        stream.transferTo(out);
+      }
+      if (!process.waitFor(20, TimeUnit.MINUTES)) {
+        process.destroyForcibly();
+        throw new IllegalStateException(String.join(" ", command) + " did not end");
+      }
+      return new Result(process.exitValue(), out.toString(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * A namespace ready for examples/ (the fashion-mnist PVC, on the e2e subset, and the goldpan-s3
+   * Secret), made by e2e/stack so that the suite and the demo share one definition.
+   */
+  static void prepareNamespace(String namespace) {
+    Result result =
+        run(
+            null,
+            List.of(
+                repository().resolve("e2e/stack").toString(),
+                "namespace",
+                namespace,
+                subset().toString()));
+    if (result.exitCode() != 0) {
+      throw new IllegalStateException("e2e/stack namespace failed:\n" + result.output());
+    }
+  }
+
+  /** A DistillationJob of {@code namespace} as the API server has it now. */
+  static DistillationJob job(String namespace, String name) {
+    return client().resources(DistillationJob.class).inNamespace(namespace).withName(name).get();
+  }
+
+  /** Waits until {@code namespace/name} has a condition of {@code type} True. */
+  static DistillationJob awaitCondition(
+      String namespace, String name, String type, Duration atMost) {
+    return await()
+        .atMost(atMost)
+        .pollInterval(Duration.ofSeconds(2))
+        .until(
+            () -> job(namespace, name),
+            job ->
+                job != null
+                    && job.getStatus() != null
+                    && job.getStatus().getConditions() != null
+                    && job.getStatus().getConditions().stream()
+                        .anyMatch(c -> type.equals(c.getType()) && "True".equals(c.getStatus())));
+  }
+
+  /** The worker's process of a running pod, through the process node's pid file. */
+  static Optional<Long> workerPid(Pod pod) {
+    return stackDirectory()
+        .map(
+            stack ->
+                stack
+                    .resolve("node/pods")
+                    .resolve(
+                        pod.getMetadata().getNamespace()
+                            + "_"
+                            + pod.getMetadata().getName()
+                            + "_"
+                            + pod.getMetadata().getUid())
+                    .resolve("containers/worker/pid"))
+        .filter(Files::exists)
+        .map(
+            file -> {
+              try {
+                return Long.parseLong(Files.readString(file).trim());
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
+  }
+
+  /**
+   * The first {@value #TRAIN_IMAGES} training and {@value #TEST_IMAGES} test images of Debian's
+   * Fashion-MNIST, as gzipped IDX files in ~/.cache/goldpan/e2e-data (made once).
+   */
+  static synchronized Path subset() {
+    Path directory =
+        Path.of(
+            System.getProperty("user.home"),
+            ".cache/goldpan/e2e-data/fashion-mnist-" + TRAIN_IMAGES);
+    try {
+      if (Files.exists(directory.resolve("t10k-labels-idx1-ubyte.gz"))) {
+        return directory;
+      }
+      Files.createDirectories(directory);
+      copyIdx("train-images-idx3-ubyte.gz", directory, TRAIN_IMAGES);
+      copyIdx("train-labels-idx1-ubyte.gz", directory, TRAIN_IMAGES);
+      copyIdx("t10k-images-idx3-ubyte.gz", directory, TEST_IMAGES);
+      copyIdx("t10k-labels-idx1-ubyte.gz", directory, TEST_IMAGES);
+      return directory;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The first {@code count} items of an IDX file: same header, smaller first dimension. */
+  private static void copyIdx(String file, Path directory, int count) throws IOException {
+    Path target = directory.resolve(file);
+    Path partial = directory.resolve(file + ".partial");
+    try (DataInputStream in =
+            new DataInputStream(
+                new GZIPInputStream(Files.newInputStream(FASHION_MNIST.resolve(file))));
+        DataOutputStream out =
+            new DataOutputStream(new GZIPOutputStream(Files.newOutputStream(partial)))) {
+      int magic = in.readInt();
+      int dimensions = magic & 0xff;
+      int items = in.readInt();
+      if (items < count) {
+        throw new IOException(file + " has only " + items + " items");
+      }
+      out.writeInt(magic);
+      out.writeInt(count);
+      long itemSize = 1;
+      for (int d = 1; d < dimensions; d++) {
+        int size = in.readInt();
+        out.writeInt(size);
+        itemSize *= size;
+      }
+      byte[] data = new byte[(int) (itemSize * count)];
+      in.readFully(data);
+      out.write(data);
+    }
+    Files.move(partial, target);
+  }
+
+  private static String env(String name) {
+    String value = System.getenv(name);
+    if (value == null) {
+      throw new IllegalStateException(name + " is not set: eval \"$(e2e/stack env)\"");
+    }
+    return value;
+  }
+}
