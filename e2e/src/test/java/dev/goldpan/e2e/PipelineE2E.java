@@ -137,25 +137,30 @@ class PipelineE2E {
     String serviceAccount = "system:serviceaccount:" + E2eCluster.OPERATOR_NAMESPACE + ":goldpan";
     for (String allowed :
         List.of(
-            "create jobs.batch", "patch distillationjobs.goldpan.dev/status", "create events")) {
-      String[] parts = allowed.split(" ");
-      var result =
-          E2eCluster.kubectl(
-              null, "auth", "can-i", parts[0], parts[1], "-n", namespace, "--as", serviceAccount);
-      assertThat(result.output().trim()).as(allowed).isEqualTo("yes");
+            "create jobs.batch", "patch distillationjobs.goldpan.dev status", "create events")) {
+      assertThat(canI(namespace, serviceAccount, allowed)).as(allowed).isEqualTo("yes");
     }
     for (String refused :
         List.of(
             "delete pods",
             "get nodes",
             "update distillationjobs.goldpan.dev",
+            "patch distillationjobs.goldpan.dev",
             "create deployments.apps")) {
-      String[] parts = refused.split(" ");
-      var result =
-          E2eCluster.kubectl(
-              null, "auth", "can-i", parts[0], parts[1], "-n", namespace, "--as", serviceAccount);
-      assertThat(result.output().trim()).as(refused).isEqualTo("no");
+      assertThat(canI(namespace, serviceAccount, refused)).as(refused).isEqualTo("no");
     }
+  }
+
+  /** kubectl auth can-i "VERB RESOURCE [SUBRESOURCE]" as {@code user}: yes or no. */
+  private static String canI(String namespace, String user, String request) {
+    String[] parts = request.split(" ");
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of("auth", "can-i", parts[0], parts[1], "-n", namespace, "--as", user));
+    if (parts.length > 2) {
+      args.add("--subresource=" + parts[2]);
+    }
+    return E2eCluster.kubectl(null, args.toArray(String[]::new)).output().trim();
   }
 
   @Test

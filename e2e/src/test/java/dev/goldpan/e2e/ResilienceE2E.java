@@ -80,18 +80,7 @@ class ResilienceE2E {
     awaitRunningPod(namespace, "survivor-distill");
 
     // Suspend: the Job controller removes the stage's pods.
-    assertThat(
-            E2eCluster.kubectl(
-                    null,
-                    "patch",
-                    "dj/survivor",
-                    "-n",
-                    namespace,
-                    "--type=merge",
-                    "-p",
-                    "{\"spec\":{\"suspend\":true}}")
-                .exitCode())
-        .isZero();
+    setSuspend(namespace, "survivor", true);
     await()
         .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofSeconds(1))
@@ -105,18 +94,7 @@ class ResilienceE2E {
         .isEqualTo(StageState.SUSPENDED);
 
     // Resume, then take the operator away while the stage runs again.
-    assertThat(
-            E2eCluster.kubectl(
-                    null,
-                    "patch",
-                    "dj/survivor",
-                    "-n",
-                    namespace,
-                    "--type=merge",
-                    "-p",
-                    "{\"spec\":{\"suspend\":false}}")
-                .exitCode())
-        .isZero();
+    setSuspend(namespace, "survivor", false);
     awaitRunningPod(namespace, "survivor-distill");
     var deleted =
         E2eCluster.kubectl(
@@ -153,6 +131,21 @@ class ResilienceE2E {
                         == null
                     && client.secrets().inNamespace(namespace).withName("survivor-progress").get()
                         == null);
+  }
+
+  /** kubectl patch of spec.suspend, as a user would. */
+  private static void setSuspend(String namespace, String name, boolean suspend) {
+    var patched =
+        E2eCluster.kubectl(
+            null,
+            "patch",
+            "dj/" + name,
+            "-n",
+            namespace,
+            "--type=merge",
+            "-p",
+            "{\"spec\":{\"suspend\":" + suspend + "}}");
+    assertThat(patched.exitCode()).as(patched.output()).isZero();
   }
 
   private Pod awaitRunningPod(String namespace, String job) {

@@ -33,7 +33,10 @@ public class OperatorBeans {
       @Override
       public DistributionStatisticConfig configure(
           Meter.Id id, DistributionStatisticConfig config) {
+        // Not for JOSDK's per-resource meters (tagged with the resource's name): percentiles
+        // keep a histogram per meter, which for thousands of jobs is most of the heap.
         if (id.getType() == Meter.Type.TIMER
+            && id.getTag("name") == null
             && (id.getName().startsWith("operator.sdk.controllers.execution")
                 || id.getName().startsWith("goldpan."))) {
           return DistributionStatisticConfig.builder()

@@ -30,7 +30,9 @@ import java.util.concurrent.Future;
  * prints start-up time, the time until every score Job exists, reconcile latency percentiles
  * (JOSDK's timer), heap and RSS. Not a test: run it with bench/operator-load.sh.
  *
- * <p>Arguments: [--jobs N] [--kubeconfig FILE] [--max-ram SIZE] [--namespace NS]
+ * <p>Arguments: [--jobs N] [--kubeconfig FILE] [--max-ram SIZE] [--namespace NS] [--suspend true].
+ * On a real cluster, --suspend true keeps the 500 stage Jobs from starting pods (the benchmark's
+ * worker image exists nowhere); the score Jobs are still created, suspended.
  */
 public final class OperatorLoadBenchmark {
 
@@ -90,7 +92,11 @@ public final class OperatorLoadBenchmark {
       Path log = Path.of("operator/target/bench-operator.log");
       ProcessBuilder builder =
           new ProcessBuilder(
-                  "java", "-XX:MaxRAM=" + maxRam, "-jar", jar.toAbsolutePath().toString())
+                  "java",
+                  "-XX:MaxRAM=" + maxRam,
+                  "-XX:MaxRAMPercentage=75",
+                  "-jar",
+                  jar.toAbsolutePath().toString())
               .redirectErrorStream(true)
               .redirectOutput(log.toFile());
       builder.environment().putAll(env);
@@ -102,7 +108,7 @@ public final class OperatorLoadBenchmark {
         long idleRss = rssKib(operator.pid(), "VmRSS");
 
         long created = System.nanoTime();
-        createJobs(client, namespace, jobs);
+        createJobs(client, namespace, jobs, Boolean.parseBoolean(options.get("suspend")));
         double creating = seconds(created);
         double allScoreJobs = awaitScoreJobs(client, namespace, jobs, created);
         double allStatuses = awaitStatuses(client, namespace, jobs, created);
@@ -114,7 +120,10 @@ public final class OperatorLoadBenchmark {
             mock != null
                 ? "Fabric8 mock API server (CRUD)"
                 : "cluster " + options.get("kubeconfig"));
-        System.out.printf("  JVM: -XX:MaxRAM=%s (the chart's memory limit)%n", maxRam);
+        System.out.printf(
+            "  JVM: -XX:MaxRAM=%s (the chart's memory limit) -XX:MaxRAMPercentage=75 (the"
+                + " image's)%n",
+            maxRam);
         System.out.printf("  start-up until ready:          %6.2f s%n", startup);
         System.out.printf("  RSS when idle:                 %6d MiB%n", idleRss / 1024);
         System.out.printf("  creating the jobs took:        %6.2f s%n", creating);
@@ -153,8 +162,8 @@ public final class OperatorLoadBenchmark {
     }
   }
 
-  private static void createJobs(KubernetesClient client, String namespace, int jobs)
-      throws Exception {
+  private static void createJobs(
+      KubernetesClient client, String namespace, int jobs, boolean suspend) throws Exception {
     if (client.namespaces().withName(namespace).get() == null) {
       client
           .namespaces()
@@ -172,7 +181,12 @@ public final class OperatorLoadBenchmark {
       for (int i = 0; i < jobs; i++) {
         String name = String.format("load-%04d", i);
         done.add(
-            pool.submit(() -> client.resource(MockCluster.job(client, namespace, name)).create()));
+            pool.submit(
+                () -> {
+                  DistillationJob job = MockCluster.job(client, namespace, name);
+                  job.getSpec().setSuspend(suspend);
+                  return client.resource(job).create();
+                }));
       }
       for (Future<?> future : done) {
         future.get();

@@ -340,22 +340,24 @@ final class PodRunner {
             condition("ContainersReady", ready, time),
             condition("Ready", ready, time));
     try {
-      client
-          .pods()
-          .inNamespace(namespace)
-          .withName(name)
-          .editStatus(
-              current -> {
-                current.getStatus().setPhase(phase);
-                current.getStatus().setMessage(message);
-                current.getStatus().setHostIP(ProcessNode.ADDRESS);
-                current.getStatus().setPodIP(ProcessNode.ADDRESS);
-                current.getStatus().setPodIPs(List.of(new PodIP(ProcessNode.ADDRESS)));
-                current.getStatus().setStartTime(startTime);
-                current.getStatus().setConditions(conditions);
-                current.getStatus().setContainerStatuses(statuses);
-                return current;
-              });
+      Conflicts.retry(
+          () ->
+              client
+                  .pods()
+                  .inNamespace(namespace)
+                  .withName(name)
+                  .editStatus(
+                      current -> {
+                        current.getStatus().setPhase(phase);
+                        current.getStatus().setMessage(message);
+                        current.getStatus().setHostIP(ProcessNode.ADDRESS);
+                        current.getStatus().setPodIP(ProcessNode.ADDRESS);
+                        current.getStatus().setPodIPs(List.of(new PodIP(ProcessNode.ADDRESS)));
+                        current.getStatus().setStartTime(startTime);
+                        current.getStatus().setConditions(conditions);
+                        current.getStatus().setContainerStatuses(statuses);
+                        return current;
+                      }));
     } catch (KubernetesClientException e) {
       LOG.warning(
           "could not report the status of " + namespace + "/" + name + ": " + e.getMessage());

@@ -190,17 +190,21 @@ public final class ProcessNode {
         client.pods().inAnyNamespace().withField("spec.nodeName", name).list().getItems()) {
       String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
       if ("Running".equals(phase)) {
-        client
-            .pods()
-            .inNamespace(pod.getMetadata().getNamespace())
-            .withName(pod.getMetadata().getName())
-            .editStatus(
-                current -> {
-                  current.getStatus().setPhase("Failed");
-                  current.getStatus().setReason("NodeRestarted");
-                  current.getStatus().setMessage("the process node restarted while the pod ran");
-                  return current;
-                });
+        Conflicts.retry(
+            () ->
+                client
+                    .pods()
+                    .inNamespace(pod.getMetadata().getNamespace())
+                    .withName(pod.getMetadata().getName())
+                    .editStatus(
+                        current -> {
+                          current.getStatus().setPhase("Failed");
+                          current.getStatus().setReason("NodeRestarted");
+                          current
+                              .getStatus()
+                              .setMessage("the process node restarted while the pod ran");
+                          return current;
+                        }));
       }
     }
   }
@@ -228,47 +232,53 @@ public final class ProcessNode {
                   .build())
           .create();
     }
-    client
-        .nodes()
-        .withName(name)
-        .editStatus(
-            node -> {
-              node.getStatus().setCapacity(capacity);
-              node.getStatus().setAllocatable(capacity);
-              node.getStatus().setConditions(conditions());
-              node.getStatus()
-                  .setAddresses(
-                      List.of(
-                          new io.fabric8.kubernetes.api.model.NodeAddress(ADDRESS, "InternalIP"),
-                          new io.fabric8.kubernetes.api.model.NodeAddress(name, "Hostname")));
-              node.getStatus()
-                  .setNodeInfo(
-                      new io.fabric8.kubernetes.api.model.NodeSystemInfoBuilder()
-                          .withArchitecture("amd64")
-                          .withOperatingSystem("linux")
-                          .withKubeletVersion(KUBELET_VERSION)
-                          .withContainerRuntimeVersion("goldpan-process-node://1")
-                          .withOsImage(System.getProperty("os.name"))
-                          .withKernelVersion(System.getProperty("os.version"))
-                          .withMachineID("")
-                          .withSystemUUID("")
-                          .withBootID("")
-                          .withKubeProxyVersion("")
-                          .build());
-              return node;
-            });
+    Conflicts.retry(
+        () ->
+            client
+                .nodes()
+                .withName(name)
+                .editStatus(
+                    node -> {
+                      node.getStatus().setCapacity(capacity);
+                      node.getStatus().setAllocatable(capacity);
+                      node.getStatus().setConditions(conditions());
+                      node.getStatus()
+                          .setAddresses(
+                              List.of(
+                                  new io.fabric8.kubernetes.api.model.NodeAddress(
+                                      ADDRESS, "InternalIP"),
+                                  new io.fabric8.kubernetes.api.model.NodeAddress(
+                                      name, "Hostname")));
+                      node.getStatus()
+                          .setNodeInfo(
+                              new io.fabric8.kubernetes.api.model.NodeSystemInfoBuilder()
+                                  .withArchitecture("amd64")
+                                  .withOperatingSystem("linux")
+                                  .withKubeletVersion(KUBELET_VERSION)
+                                  .withContainerRuntimeVersion("goldpan-process-node://1")
+                                  .withOsImage(System.getProperty("os.name"))
+                                  .withKernelVersion(System.getProperty("os.version"))
+                                  .withMachineID("")
+                                  .withSystemUUID("")
+                                  .withBootID("")
+                                  .withKubeProxyVersion("")
+                                  .build());
+                      return node;
+                    }));
   }
 
   private void reportReady() {
     try {
-      client
-          .nodes()
-          .withName(name)
-          .editStatus(
-              node -> {
-                node.getStatus().setConditions(conditions());
-                return node;
-              });
+      Conflicts.retry(
+          () ->
+              client
+                  .nodes()
+                  .withName(name)
+                  .editStatus(
+                      node -> {
+                        node.getStatus().setConditions(conditions());
+                        return node;
+                      }));
     } catch (KubernetesClientException e) {
       LOG.warning("could not report node status: " + e.getMessage());
     }
