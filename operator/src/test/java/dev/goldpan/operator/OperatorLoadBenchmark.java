@@ -160,6 +160,8 @@ public final class OperatorLoadBenchmark {
         mock.destroy();
       }
     }
+    // The client's and the mock's thread pools would keep exec:java waiting.
+    System.exit(0);
   }
 
   private static void createJobs(
