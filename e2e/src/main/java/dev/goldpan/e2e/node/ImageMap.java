@@ -24,9 +24,16 @@ final class ImageMap {
   record LocalImage(List<String> entrypoint, List<String> path, Map<String, String> env) {}
 
   private final Map<String, LocalImage> images;
+  private final Path root;
 
-  private ImageMap(Map<String, LocalImage> images) {
+  private ImageMap(Map<String, LocalImage> images, Path root) {
     this.images = images;
+    this.root = root;
+  }
+
+  /** The repository the images' files live in. */
+  Path root() {
+    return root;
   }
 
   static ImageMap read(Path file, Path root) {
@@ -50,7 +57,7 @@ final class ImageMap {
                     .forEachRemaining(e -> env.put(e.getKey(), expandHome(e.getValue().asText())));
                 images.put(entry.getKey(), new LocalImage(entrypoint, path, env));
               });
-      return new ImageMap(images);
+      return new ImageMap(images, root);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the image map " + file, e);
     }

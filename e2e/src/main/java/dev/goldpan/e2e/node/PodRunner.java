@@ -195,6 +195,18 @@ final class PodRunner {
     Path terminationLog = containerDirectory.resolve("termination-log");
     Files.writeString(terminationLog, "");
     StringBuilder script = new StringBuilder("set -e\n");
+    // The images' files live in the repository; a volume mounted over a parent of it (an
+    // emptyDir at /tmp when the checkout is under /tmp) would hide them, so it is kept aside
+    // first and bound back over its own path after the volumes.
+    Path root = images.root();
+    Path keep = containerDirectory.resolve("image-root");
+    Files.createDirectories(keep);
+    script
+        .append("mount --bind ")
+        .append(quote(root.toString()))
+        .append(' ')
+        .append(quote(keep.toString()))
+        .append('\n');
     String terminationPath =
         container.getTerminationMessagePath() == null
             ? "/dev/termination-log"
@@ -217,6 +229,13 @@ final class PodRunner {
             Files.isRegularFile(source));
       }
     }
+    script.append("mkdir -p ").append(quote(root.toString())).append('\n');
+    script
+        .append("mount --bind ")
+        .append(quote(keep.toString()))
+        .append(' ')
+        .append(quote(root.toString()))
+        .append('\n');
     if (container.getWorkingDir() != null) {
       script.append("cd ").append(quote(container.getWorkingDir())).append('\n');
     }
