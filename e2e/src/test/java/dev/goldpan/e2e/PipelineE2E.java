@@ -160,7 +160,10 @@ class PipelineE2E {
     if (parts.length > 2) {
       args.add("--subresource=" + parts[2]);
     }
-    return E2eCluster.kubectl(null, args.toArray(String[]::new)).output().trim();
+    String[] lines =
+        E2eCluster.kubectl(null, args.toArray(String[]::new)).output().trim().split("\n");
+    // The answer is the last line; warnings (e.g. "not namespace scoped") come before it.
+    return lines[lines.length - 1].trim();
   }
 
   @Test
