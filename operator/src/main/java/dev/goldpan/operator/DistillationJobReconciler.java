@@ -171,9 +171,7 @@ public class DistillationJobReconciler implements Reconciler<DistillationJob> {
   }
 
   private static boolean deadlineJustPassed(DistillationJob job, DistillationJobStatus status) {
-    DistillationJob updated = new DistillationJob();
-    updated.setStatus(status);
-    return StatusAggregator.deadlineExceeded(updated) && !StatusAggregator.deadlineExceeded(job);
+    return StatusAggregator.deadlineExceeded(status) && !StatusAggregator.deadlineExceeded(job);
   }
 
   /** Equal apart from progress, which the progress endpoint owns. */

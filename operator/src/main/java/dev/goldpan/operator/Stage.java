@@ -2,6 +2,8 @@ package dev.goldpan.operator;
 
 import dev.goldpan.api.v1alpha1.DistillationJob;
 import dev.goldpan.api.v1alpha1.DistillationJobSpec;
+import dev.goldpan.api.v1alpha1.StageStatus;
+import dev.goldpan.api.v1alpha1.StagesStatus;
 import dev.goldpan.api.v1alpha1.StaticCriterion;
 
 /** The pipeline stages the operator runs as Jobs, in order. */
@@ -39,6 +41,18 @@ public enum Stage {
   public boolean skipped(DistillationJobSpec spec) {
     return this == SCORE
         && spec.getSelection().getStaticSelection().getCriterion() == StaticCriterion.PRECOMPUTED;
+  }
+
+  /** This stage's entry in {@code stages}; null when there is none. */
+  public StageStatus in(StagesStatus stages) {
+    if (stages == null) {
+      return null;
+    }
+    return switch (this) {
+      case SCORE -> stages.getScore();
+      case DISTILL -> stages.getDistill();
+      case EVALUATE -> stages.getEvaluate();
+    };
   }
 
   /** The stage before this one, or null for the first. */

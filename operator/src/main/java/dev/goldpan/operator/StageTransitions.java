@@ -6,6 +6,8 @@ import dev.goldpan.api.v1alpha1.Phase;
 import dev.goldpan.api.v1alpha1.StageState;
 import dev.goldpan.api.v1alpha1.StageStatus;
 import dev.goldpan.api.v1alpha1.StagesStatus;
+import dev.goldpan.operator.status.StatusAggregator;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -64,8 +66,8 @@ public class StageTransitions {
       DistillationJob job, DistillationJobStatus before, DistillationJobStatus after) {
     StagesStatus oldStages = before == null ? null : before.getStages();
     for (Stage stage : Stage.values()) {
-      StageStatus now = stage(after.getStages(), stage);
-      StageStatus then = stage(oldStages, stage);
+      StageStatus now = stage.in(after.getStages());
+      StageStatus then = stage.in(oldStages);
       StageState oldState = then == null ? null : then.getState();
       if (now == null || now.getState() == oldState || now.getState() == StageState.PENDING) {
         continue;
@@ -185,22 +187,9 @@ public class StageTransitions {
   }
 
   private static String conditionMessage(DistillationJobStatus status) {
-    return status.getConditions().stream()
-        .filter(c -> "Failed".equals(c.getType()))
-        .map(c -> c.getMessage())
-        .findFirst()
+    return StatusAggregator.condition(status, StatusAggregator.FAILED)
+        .map(Condition::getMessage)
         .orElse("");
-  }
-
-  private static StageStatus stage(StagesStatus stages, Stage stage) {
-    if (stages == null) {
-      return null;
-    }
-    return switch (stage) {
-      case SCORE -> stages.getScore();
-      case DISTILL -> stages.getDistill();
-      case EVALUATE -> stages.getEvaluate();
-    };
   }
 
   private static Duration between(String start, String end) {

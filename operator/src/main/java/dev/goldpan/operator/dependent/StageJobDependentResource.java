@@ -116,6 +116,12 @@ public abstract class StageJobDependentResource
 
   /** The stage's Job as the informer sees it. */
   public Optional<Job> existing(DistillationJob job, Context<DistillationJob> context) {
+    return existing(job, stage, context);
+  }
+
+  /** {@code stage}'s Job of {@code job} as the informer sees it. */
+  static Optional<Job> existing(
+      DistillationJob job, Stage stage, Context<DistillationJob> context) {
     String name = stage.jobName(job);
     return context
         .getSecondaryResourcesAsStream(Job.class)

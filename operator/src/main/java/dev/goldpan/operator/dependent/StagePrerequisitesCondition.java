@@ -37,12 +37,8 @@ public class StagePrerequisitesCondition implements Condition<Job, DistillationJ
     if (previous == null || previous.skipped(job.getSpec())) {
       return true;
     }
-    String previousName = previous.jobName(job);
-    return context
-        .getSecondaryResourcesAsStream(Job.class)
-        .anyMatch(
-            candidate ->
-                previousName.equals(candidate.getMetadata().getName())
-                    && JobStates.succeeded(candidate));
+    return StageJobDependentResource.existing(job, previous, context)
+        .filter(JobStates::succeeded)
+        .isPresent();
   }
 }

@@ -134,7 +134,12 @@ public final class StatusAggregator {
 
   /** Whether the job's Failed condition says its deadline passed. */
   public static boolean deadlineExceeded(DistillationJob job) {
-    return condition(job.getStatus(), FAILED)
+    return deadlineExceeded(job.getStatus());
+  }
+
+  /** Whether {@code status}'s Failed condition says the deadline passed. */
+  public static boolean deadlineExceeded(DistillationJobStatus status) {
+    return condition(status, FAILED)
         .map(c -> "True".equals(c.getStatus()) && DEADLINE_EXCEEDED.equals(c.getReason()))
         .orElse(false);
   }
@@ -253,15 +258,7 @@ public final class StatusAggregator {
   }
 
   private static String previousStage(DistillationJobStatus previous, Stage stage) {
-    StagesStatus stages = previous.getStages();
-    StageStatus before =
-        stages == null
-            ? null
-            : switch (stage) {
-              case SCORE -> stages.getScore();
-              case DISTILL -> stages.getDistill();
-              case EVALUATE -> stages.getEvaluate();
-            };
+    StageStatus before = stage.in(previous.getStages());
     return before == null ? null : before.getMessage();
   }
 
