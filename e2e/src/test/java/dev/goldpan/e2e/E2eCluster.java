@@ -32,9 +32,8 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * The cluster the suite runs against: KUBECONFIG (e2e/stack up, or any cluster such as Kind),
- * kubectl, the MinIO server of the outputs, and the pieces of the process node the tests look into
- * (pod logs and pids) when GOLDPAN_STACK_DIR says where they are.
+ * The cluster the suite runs against: KUBECONFIG (e2e/kind/up), kubectl, the MinIO server of the
+ * outputs, and the Kind node the tests reach containers through.
  */
 final class E2eCluster {
 
@@ -56,7 +55,7 @@ final class E2eCluster {
       String kubeconfig = System.getenv("KUBECONFIG");
       if (kubeconfig == null) {
         throw new IllegalStateException(
-            "KUBECONFIG is not set: run e2e/stack up and eval \"$(e2e/stack env)\"");
+            "KUBECONFIG is not set: run e2e/kind/up and eval \"$(e2e/kind/env)\"");
       }
       try {
         client =
@@ -74,10 +73,12 @@ final class E2eCluster {
     return TestManifests.repositoryRoot();
   }
 
-  /** The process node's state, when the suite runs on e2e/stack. */
-  static Optional<Path> stackDirectory() {
-    String dir = System.getenv("GOLDPAN_STACK_DIR");
-    return dir == null ? Optional.empty() : Optional.of(Path.of(dir));
+  /**
+   * The Kind node container the pods run in (GOLDPAN_KIND_NODE, set by e2e/kind/env): the tests
+   * reach containers from outside through it, with crictl, as an operator would on a node.
+   */
+  static String kindNode() {
+    return env("GOLDPAN_KIND_NODE");
   }
 
   static S3Client s3() {
@@ -129,20 +130,20 @@ final class E2eCluster {
   }
 
   /**
-   * A namespace ready for examples/ (the fashion-mnist PVC, on the e2e subset, and the goldpan-s3
-   * Secret), made by e2e/stack so that the suite and the demo share one definition.
+   * A namespace ready for examples/ (pod-security "restricted", the fashion-mnist PVC on the e2e
+   * subset, and the goldpan-s3 Secret), made by e2e/kind/namespace so that the suite and the demo
+   * share one definition.
    */
   static void prepareNamespace(String namespace) {
     Result result =
         run(
             null,
             List.of(
-                repository().resolve("e2e/stack").toString(),
-                "namespace",
+                repository().resolve("e2e/kind/namespace").toString(),
                 namespace,
                 subset().toString()));
     if (result.exitCode() != 0) {
-      throw new IllegalStateException("e2e/stack namespace failed:\n" + result.output());
+      throw new IllegalStateException("e2e/kind/namespace failed:\n" + result.output());
     }
   }
 
@@ -167,29 +168,24 @@ final class E2eCluster {
                         .anyMatch(c -> type.equals(c.getType()) && "True".equals(c.getStatus())));
   }
 
-  /** The worker's process of a running pod, through the process node's pid file. */
-  static Optional<Long> workerPid(Pod pod) {
-    return stackDirectory()
-        .map(
-            stack ->
-                stack
-                    .resolve("node/pods")
-                    .resolve(
-                        pod.getMetadata().getNamespace()
-                            + "_"
-                            + pod.getMetadata().getName()
-                            + "_"
-                            + pod.getMetadata().getUid())
-                    .resolve("containers/worker/pid"))
-        .filter(Files::exists)
-        .map(
-            file -> {
-              try {
-                return Long.parseLong(Files.readString(file).trim());
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-            });
+  /**
+   * Kills a running container of {@code pod} from outside it, as a crash or the OOM killer would:
+   * SIGKILL to its process, found with crictl in the Kind node. (PID 1 of a container ignores a
+   * SIGKILL sent from inside it.)
+   */
+  static void killContainer(Pod pod, String container) {
+    String script =
+        "id=$(crictl ps -q --state running --name '^"
+            + container
+            + "$' --label io.kubernetes.pod.uid="
+            + pod.getMetadata().getUid()
+            + ") && [ -n \"$id\" ] && pid=$(crictl inspect --output go-template --template"
+            + " '{{.info.pid}}' $id) && kill -9 $pid && echo killed $id pid $pid";
+    Result result = run(null, List.of("docker", "exec", kindNode(), "sh", "-c", script));
+    if (result.exitCode() != 0) {
+      throw new IllegalStateException(
+          "cannot kill " + container + " of " + pod.getMetadata().getName() + ": " + result.output());
+    }
   }
 
   /**
@@ -249,7 +245,7 @@ final class E2eCluster {
   private static String env(String name) {
     String value = System.getenv(name);
     if (value == null) {
-      throw new IllegalStateException(name + " is not set: eval \"$(e2e/stack env)\"");
+      throw new IllegalStateException(name + " is not set: eval \"$(e2e/kind/env)\"");
     }
     return value;
   }

@@ -78,21 +78,24 @@ final class E2eNamespace implements BeforeEachCallback, AfterEachCallback, Param
         .sorted(Comparator.comparing(e -> String.valueOf(e.getLastTimestamp())))
         .map(E2eNamespace::line)
         .forEach(System.out::println);
-    Optional<Path> stack = E2eCluster.stackDirectory();
-    if (stack.isPresent()) {
-      printLogs(stack.get().resolve("node/pods"), namespace + "_");
-      printLogs(stack.get().resolve("node/pods"), E2eCluster.OPERATOR_NAMESPACE + "_");
-    } else {
-      System.out.println(
-          E2eCluster.kubectl(
-                  null,
-                  "logs",
-                  "-n",
-                  E2eCluster.OPERATOR_NAMESPACE,
-                  "deployment/goldpan",
-                  "--tail=200")
-              .output());
-    }
+    System.out.println("---- pod logs");
+    System.out.println(
+        E2eCluster.kubectl(
+                null,
+                "logs",
+                "-n",
+                namespace,
+                "--all-containers",
+                "--prefix",
+                "--tail=100",
+                "-l",
+                "goldpan.dev/job")
+            .output());
+    System.out.println("---- operator log");
+    System.out.println(
+        E2eCluster.kubectl(
+                null, "logs", "-n", E2eCluster.OPERATOR_NAMESPACE, "deployment/goldpan", "--tail=200")
+            .output());
   }
 
   private static String line(Event event) {
@@ -107,28 +110,5 @@ final class E2eNamespace implements BeforeEachCallback, AfterEachCallback, Param
         + event.getInvolvedObject().getName()
         + ": "
         + event.getMessage();
-  }
-
-  private static void printLogs(Path pods, String prefix) {
-    if (!Files.isDirectory(pods)) {
-      return;
-    }
-    try (Stream<Path> logs = Files.walk(pods)) {
-      logs.filter(p -> p.getFileName().toString().equals("output.log"))
-          .filter(p -> pods.relativize(p).toString().startsWith(prefix))
-          .forEach(
-              log -> {
-                System.out.println("---- " + pods.relativize(log));
-                try {
-                  String text = Files.readString(log);
-                  System.out.println(
-                      text.length() > 6000 ? text.substring(text.length() - 6000) : text);
-                } catch (IOException e) {
-                  System.out.println("(unreadable: " + e.getMessage() + ")");
-                }
-              });
-    } catch (IOException e) {
-      System.out.println("(cannot list " + pods + ": " + e.getMessage() + ")");
-    }
   }
 }

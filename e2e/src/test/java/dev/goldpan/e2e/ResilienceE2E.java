@@ -173,20 +173,6 @@ class ResilienceE2E {
 
   /** Kills the worker as a crash or an OOM kill would: SIGKILL, no chance to clean up. */
   private static void kill(Pod pod) {
-    Optional<Long> pid = E2eCluster.workerPid(pod);
-    var result =
-        pid.isPresent()
-            ? E2eCluster.run(null, List.of("kill", "-9", Long.toString(pid.get())))
-            : E2eCluster.kubectl(
-                null,
-                "exec",
-                "-n",
-                pod.getMetadata().getNamespace(),
-                pod.getMetadata().getName(),
-                "--",
-                "kill",
-                "-9",
-                "1");
-    assertThat(result.exitCode()).as(result.output()).isZero();
+    E2eCluster.killContainer(pod, "worker");
   }
 }

@@ -9,8 +9,14 @@ import java.util.Optional;
 @ConfigMapping(prefix = "goldpan.operator")
 public interface OperatorConfig {
 
-  /** Worker image for jobs that do not set spec.worker.image. */
+  /** Worker image (CPU libtorch) for jobs that do not set spec.worker.image. */
   Optional<String> workerImage();
+
+  /**
+   * Worker image with a CUDA libtorch, for jobs that ask for GPUs and do not set spec.worker.image;
+   * such jobs get {@link #workerImage()} when it is not set.
+   */
+  Optional<String> gpuWorkerImage();
 
   /** Extended resource that GPUs are requested as, unless spec.resources.gpuResource says. */
   @WithDefault("nvidia.com/gpu")

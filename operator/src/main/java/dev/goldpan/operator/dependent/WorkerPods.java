@@ -172,10 +172,18 @@ public final class WorkerPods {
         .build();
   }
 
-  /** spec.worker.image, else the operator's worker image; null when neither is set. */
+  /**
+   * spec.worker.image, else the operator's GPU worker image for a job that asks for GPUs, else its
+   * worker image; null when none is set.
+   */
   public static String image(DistillationJob job, OperatorConfig config) {
     if (job.getSpec().getWorker() != null && job.getSpec().getWorker().getImage() != null) {
       return job.getSpec().getWorker().getImage();
+    }
+    ResourcesSpec resources = job.getSpec().getResources();
+    boolean gpus = resources != null && resources.getGpus() != null && resources.getGpus() > 0;
+    if (gpus && config.gpuWorkerImage().isPresent()) {
+      return config.gpuWorkerImage().get();
     }
     return config.workerImage().orElse(null);
   }

@@ -16,7 +16,9 @@ import dev.goldpan.operator.Stage;
 import dev.goldpan.operator.dependent.WorkerPods;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import java.time.Instant;
@@ -29,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -79,7 +82,8 @@ public final class StatusAggregator {
               .flatMap(Optional::stream)
               .sorted(Comparator.comparing(t -> Objects.toString(t.finishedAt(), "")))
               .toList();
-      observed.put(stage, new StageObservation(stage, stageJob, ends));
+      List<Pod> waiting = pods.stream().filter(p -> isPodOf(p, stage) && isPending(p)).toList();
+      observed.put(stage, new StageObservation(stage, stageJob, ends, waiting));
     }
 
     DistillationJobStatus status = new DistillationJobStatus();
@@ -158,8 +162,12 @@ public final class StatusAggregator {
     return status.getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
   }
 
-  /** What was seen of one stage: its Job (null before it exists) and its pods' ends. */
-  private record StageObservation(Stage stage, Job job, List<TerminationMessage> ends) {
+  /**
+   * What was seen of one stage: its Job (null before it exists), its pods' ends, and its pods that
+   * have not started yet.
+   */
+  private record StageObservation(
+      Stage stage, Job job, List<TerminationMessage> ends, List<Pod> waiting) {
 
     /** The newest successful end of each completion index. */
     Map<Integer, TerminationMessage> successes() {
@@ -243,8 +251,65 @@ public final class StatusAggregator {
       status.setState(StageState.SUSPENDED);
     } else {
       status.setState(StageState.RUNNING);
+      observation.waiting().stream()
+          .map(StatusAggregator::whyNotRunning)
+          .flatMap(Optional::stream)
+          .findFirst()
+          .ifPresent(why -> status.setMessage(truncate(why)));
     }
     return status;
+  }
+
+  /** Container states in which a pod waits for something that will not come by itself. */
+  private static final Set<String> STUCK_CONTAINER_REASONS =
+      Set.of(
+          "ErrImagePull",
+          "ImagePullBackOff",
+          "InvalidImageName",
+          "ErrImageNeverPull",
+          "CreateContainerConfigError",
+          "CreateContainerError");
+
+  private static boolean isPending(Pod pod) {
+    return pod.getMetadata().getDeletionTimestamp() == null
+        && pod.getStatus() != null
+        && "Pending".equals(pod.getStatus().getPhase());
+  }
+
+  /**
+   * Why a pending pod does not run, when Kubernetes says so: the scheduler found no node for it
+   * (e.g. not enough GPUs), or its container cannot be created (e.g. its image cannot be pulled).
+   */
+  static Optional<String> whyNotRunning(Pod pod) {
+    var status = pod.getStatus();
+    String name = pod.getMetadata().getName();
+    if (status.getConditions() != null) {
+      for (PodCondition condition : status.getConditions()) {
+        if ("PodScheduled".equals(condition.getType())
+            && "False".equals(condition.getStatus())
+            && "Unschedulable".equals(condition.getReason())) {
+          return Optional.of(
+              "pod "
+                  + name
+                  + " cannot be scheduled: "
+                  + Objects.toString(condition.getMessage(), ""));
+        }
+      }
+    }
+    if (status.getContainerStatuses() != null) {
+      for (ContainerStatus container : status.getContainerStatuses()) {
+        var waiting = container.getState() == null ? null : container.getState().getWaiting();
+        if (waiting != null && STUCK_CONTAINER_REASONS.contains(waiting.getReason())) {
+          return Optional.of(
+              "pod "
+                  + name
+                  + " cannot start: "
+                  + waiting.getReason()
+                  + (waiting.getMessage() == null ? "" : ": " + waiting.getMessage()));
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /** The Job's own account of its failure, when no pod left one. */

@@ -135,6 +135,8 @@ class HelmChartTest {
     Map<String, String> env = env(operator);
     assertThat(env)
         .containsEntry("GOLDPAN_OPERATOR_WORKER_IMAGE", "ghcr.io/goldpan/goldpan-worker:0.1.0")
+        .containsEntry(
+            "GOLDPAN_OPERATOR_GPU_WORKER_IMAGE", "ghcr.io/goldpan/goldpan-worker:0.1.0-cuda")
         .containsEntry("GOLDPAN_OPERATOR_GPU_RESOURCE", "nvidia.com/gpu")
         .containsEntry("GOLDPAN_OPERATOR_KUEUE_ENABLED", "false")
         .containsEntry("GOLDPAN_OPERATOR_LEADER_ELECTION_ENABLED", "true")
@@ -174,6 +176,7 @@ class HelmChartTest {
                     HelmChart.template(
                         Map.of(
                             "workerImage", "registry.example/goldpan-worker:9",
+                            "gpuWorkerImage", "registry.example/goldpan-worker:9-cuda",
                             "gpuResource", "amd.com/gpu",
                             "kueue.enabled", "true",
                             "leaderElection.enabled", "false",
@@ -181,6 +184,8 @@ class HelmChartTest {
                     Deployment.class)));
     assertThat(env)
         .containsEntry("GOLDPAN_OPERATOR_WORKER_IMAGE", "registry.example/goldpan-worker:9")
+        .containsEntry(
+            "GOLDPAN_OPERATOR_GPU_WORKER_IMAGE", "registry.example/goldpan-worker:9-cuda")
         .containsEntry("GOLDPAN_OPERATOR_GPU_RESOURCE", "amd.com/gpu")
         .containsEntry("GOLDPAN_OPERATOR_KUEUE_ENABLED", "true")
         .containsEntry("GOLDPAN_OPERATOR_LEADER_ELECTION_ENABLED", "false")

@@ -188,13 +188,33 @@ class WorkerPodsTest {
 
     assertThat(worker(template(spec, CONFIG)).getImage())
         .isEqualTo("registry.example/goldpan-worker:dev");
-    assertThat(worker(template(spec("pvc://data/d/", "pvc://results/r/"), CONFIG)).getImage())
+    assertThat(
+            worker(
+                    template(
+                        spec("pvc://data/d/", "pvc://results/r/") + "resources: {gpus: 0}\n",
+                        CONFIG))
+                .getImage())
         .isEqualTo("goldpan/worker:1.0");
     assertThat(
             WorkerPods.image(
                 job(spec("pvc://data/d/", "pvc://results/r/")),
                 new StubConfig(Optional.empty(), "nvidia.com/gpu", Optional.empty())))
         .isNull();
+  }
+
+  @Test
+  void jobsThatAskForGpusGetTheCudaImageUnlessTheSpecNamesOne() {
+    String cpu = spec("pvc://data/d/", "pvc://results/r/") + "resources: {gpus: 0}\n";
+    String gpu = spec("pvc://data/d/", "pvc://results/r/") + "resources: {gpus: 2}\n";
+    String gpuWithImage = gpu + "worker: {image: registry.example/goldpan-worker:dev}\n";
+
+    assertThat(worker(template(cpu, CONFIG)).getImage()).isEqualTo("goldpan/worker:1.0");
+    assertThat(worker(template(gpu, CONFIG)).getImage()).isEqualTo("goldpan/worker:1.0-cuda");
+    assertThat(worker(template(gpuWithImage, CONFIG)).getImage())
+        .isEqualTo("registry.example/goldpan-worker:dev");
+    // The spec's default asks for one GPU.
+    assertThat(worker(template(spec("pvc://data/d/", "pvc://results/r/"), CONFIG)).getImage())
+        .isEqualTo("goldpan/worker:1.0-cuda");
   }
 
   @Test
@@ -329,6 +349,12 @@ class WorkerPodsTest {
   private record StubConfig(
       Optional<String> workerImage, String gpuResource, Optional<String> progressUrl)
       implements OperatorConfig {
+
+    /** The CUDA variant of the worker image, when there is a worker image. */
+    @Override
+    public Optional<String> gpuWorkerImage() {
+      return workerImage.map(image -> image + "-cuda");
+    }
 
     @Override
     public Kueue kueue() {

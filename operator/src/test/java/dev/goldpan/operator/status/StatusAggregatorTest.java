@@ -62,6 +62,80 @@ class StatusAggregatorTest {
   }
 
   @Test
+  void aRunningStageSaysWhyItsPodDoesNotStart() {
+    DistillationJob dj = job(SPEC);
+    Pod unschedulable =
+        waiting("score")
+            .editStatus()
+            .addNewCondition()
+            .withType("PodScheduled")
+            .withStatus("False")
+            .withReason("Unschedulable")
+            .withMessage("0/1 nodes are available: 1 Insufficient nvidia.com/gpu.")
+            .endCondition()
+            .endStatus()
+            .build();
+    Pod noImage =
+        waiting("score")
+            .editStatus()
+            .addNewContainerStatus()
+            .withName("worker")
+            .withNewState()
+            .withNewWaiting()
+            .withReason("ImagePullBackOff")
+            .withMessage("Back-off pulling image \"registry.example/none:1\"")
+            .endWaiting()
+            .endState()
+            .endContainerStatus()
+            .endStatus()
+            .build();
+    Pod justCreated = waiting("score").build();
+
+    String gpus =
+        aggregate(dj, List.of(running(dj, "score")), List.of(unschedulable), T0)
+            .getStages()
+            .getScore()
+            .getMessage();
+    String image =
+        aggregate(dj, List.of(running(dj, "score")), List.of(noImage), T0)
+            .getStages()
+            .getScore()
+            .getMessage();
+    DistillationJobStatus starting =
+        aggregate(dj, List.of(running(dj, "score")), List.of(justCreated), T0);
+
+    assertThat(gpus)
+        .startsWith("pod fmnist-score-0 cannot be scheduled")
+        .contains("Insufficient nvidia.com/gpu");
+    assertThat(image)
+        .startsWith("pod fmnist-score-0 cannot start: ImagePullBackOff")
+        .contains("registry.example/none:1");
+    assertThat(starting.getStages().getScore().getMessage()).isNull();
+    assertThat(starting.getStages().getScore().getState()).isEqualTo(StageState.RUNNING);
+    // Another stage's pod says nothing about this one.
+    assertThat(
+            aggregate(
+                    dj,
+                    List.of(running(dj, "score")),
+                    List.of(
+                        waiting("distill")
+                            .editStatus()
+                            .addNewCondition()
+                            .withType("PodScheduled")
+                            .withStatus("False")
+                            .withReason("Unschedulable")
+                            .withMessage("no")
+                            .endCondition()
+                            .endStatus()
+                            .build()),
+                    T0)
+                .getStages()
+                .getScore()
+                .getMessage())
+        .isNull();
+  }
+
+  @Test
   void withoutAWorkerImageTheSpecIsNotAccepted() {
     DistillationJobStatus status =
         StatusAggregator.aggregate(job(SPEC), List.of(), List.of(), null, T0);
@@ -569,6 +643,18 @@ class StatusAggregatorTest {
                 .build())
         .endStatus()
         .build();
+  }
+
+  /** A pod of {@code stage} that has not started: phase Pending, nothing else said yet. */
+  private static PodBuilder waiting(String stage) {
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName("fmnist-" + stage + "-0")
+        .addToLabels("goldpan.dev/stage", stage)
+        .endMetadata()
+        .withNewStatus()
+        .withPhase("Pending")
+        .endStatus();
   }
 
   private static Pod pod(String stage, int index, int exitCode, Instant finished, String message) {

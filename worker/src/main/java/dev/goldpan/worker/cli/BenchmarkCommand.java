@@ -116,7 +116,7 @@ final class BenchmarkCommand implements Callable<Integer> {
             + " "
             + Engine.getInstance().getVersion()
             + ")");
-    result.put("device", StageContext.device().toString());
+    result.put("device", StageContext.deviceName());
     result.put("threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
     result.put("width", width);
     result.put("depth", depth);

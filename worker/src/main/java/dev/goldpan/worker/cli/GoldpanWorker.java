@@ -17,7 +17,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = GoldpanWorker.Version.class,
     description = "Dataset distillation with bi-level data pruning.",
-    subcommands = {StageCommand.class, RunCommand.class, BenchmarkCommand.class})
+    subcommands = {
+      StageCommand.class,
+      RunCommand.class,
+      BenchmarkCommand.class,
+      EngineCommand.class
+    })
 public final class GoldpanWorker {
 
   public static void main(String[] args) {

@@ -65,6 +65,12 @@ public final class StageContext {
     return Engine.getInstance().getGpuCount() > 0 ? Device.gpu() : Device.cpu();
   }
 
+  /** The device as manifest.json records it: {@code cpu}, or {@code gpu:<id>}. */
+  public static String deviceName() {
+    Device device = device();
+    return device.isGpu() ? "gpu:" + device.getDeviceId() : device.getDeviceType();
+  }
+
   /**
    * A generator for one purpose of one stage, derived from the spec's seed, so that the same seed
    * reproduces a run and different purposes draw independent streams. Also seeds the engine, whose

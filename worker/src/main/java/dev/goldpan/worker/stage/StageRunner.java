@@ -183,7 +183,7 @@ public final class StageRunner {
               entry.put("startedAt", started.toString());
               entry.put("finishedAt", finished.toString());
               entry.put("seconds", seconds);
-              entry.put("device", StageContext.device().toString());
+              entry.put("device", StageContext.deviceName());
               entry.set("summary", summary.deepCopy());
             });
     finish.run();

@@ -111,10 +111,10 @@ class ReportWriterTest {
         .extracting(row -> row.subList(0, 3))
         .containsExactly(
             List.of("stage", "seconds", "device"),
-            List.of("score-0", "61.2", "gpu(0)"),
-            List.of("select", "0.4", "cpu()"),
-            List.of("distill", "1834.6", "gpu(0)"),
-            List.of("evaluate", "402.0", "gpu(0)"));
+            List.of("score-0", "61.2", "gpu:0"),
+            List.of("select", "0.4", "cpu"),
+            List.of("distill", "1834.6", "gpu:0"),
+            List.of("evaluate", "402.0", "gpu:0"));
     assertThat(sectionText(page, "causal")).contains("3 refreshes").contains("1400 real samples");
 
     assertThat(html).doesNotContain("<script").contains("&lt;script&gt;alert(&#39;x&#39;)");
@@ -124,7 +124,7 @@ class ReportWriterTest {
         .contains("cifar10, s3://datasets/cifar10 (train 400, test 100, 4 classes)")
         .contains("0123456789ab…")
         .doesNotContain("0123456789abc")
-        .contains("gpu(0), cpu()")
+        .contains("gpu:0, cpu")
         .contains("djl 0.36.0")
         .contains("Seed")
         .contains("1234");
@@ -242,10 +242,10 @@ class ReportWriterTest {
     dataset.put("classes", CLASSES);
     dataset.putArray("classNames").add("airplane").add("automobile").add("bird").add("cat");
     ObjectNode stages = manifest.putObject("stages");
-    stage(stages, "score-0", 61.2, "gpu(0)", "scored 400 samples (loss-init)");
-    stage(stages, "select", 0.4, "cpu()", "kept 280 real samples");
-    stage(stages, "distill", 1834.6, "gpu(0)", "distilled 40 images in 2000 iterations");
-    stage(stages, "evaluate", 402.0, "gpu(0)", "test accuracy 0.4577 +- 0.0050 over 3 models");
+    stage(stages, "score-0", 61.2, "gpu:0", "scored 400 samples (loss-init)");
+    stage(stages, "select", 0.4, "cpu", "kept 280 real samples");
+    stage(stages, "distill", 1834.6, "gpu:0", "distilled 40 images in 2000 iterations");
+    stage(stages, "evaluate", 402.0, "gpu:0", "test accuracy 0.4577 +- 0.0050 over 3 models");
     ArrayNode curve = manifest.putObject("distillation").putArray("lossCurve");
     for (int iteration = 0; iteration <= 2000; iteration += 50) {
       curve.addArray().add(iteration).add(40.0 * Math.exp(-iteration / 400.0) + 0.5);
