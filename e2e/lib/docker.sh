@@ -1,5 +1,7 @@
-# Sourced by the harness scripts (.ci/run, e2e/demo, e2e/kind/*): a Docker engine that answers.
+# Sourced by the harness scripts (e2e/kind/*, and so e2e/demo and the e2e suite): the host's
+# packages and a Docker engine that answers.
 #
+#   ensure_packages PACKAGE...  apt-get install the Debian packages that are not installed yet
 #   docker_ensure OWNER   install Debian's docker.io when dockerd is missing; start dockerd in the
 #                         background (log: ~/.cache/goldpan/dockerd.log) when no daemon answers,
 #                         with the harness's runc wrapper as its default runtime
@@ -11,12 +13,19 @@
 
 goldpan_cache="${GOLDPAN_CACHE:-$HOME/.cache/goldpan}"
 
+ensure_packages() {
+  local missing=() package
+  for package in "$@"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  echo "host: installing Debian's ${missing[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
 docker_ensure() {
   local owner="${1:?docker_ensure OWNER}"
-  if ! command -v dockerd >/dev/null 2>&1; then
-    echo "docker: installing Debian's docker.io" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
-  fi
+  command -v dockerd >/dev/null 2>&1 || ensure_packages docker.io
   if docker info >/dev/null 2>&1; then
     return 0
   fi

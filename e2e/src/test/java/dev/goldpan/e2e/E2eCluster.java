@@ -22,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
@@ -79,6 +78,18 @@ final class E2eCluster {
    */
   static String kindNode() {
     return env("GOLDPAN_KIND_NODE");
+  }
+
+  /** The chart's default worker image (CPU): the one e2e/images/build makes and loads. */
+  static String chartWorkerImage() {
+    try {
+      return TestManifests.YAML
+          .readTree(repository().resolve("charts/goldpan/values.yaml").toFile())
+          .path("workerImage")
+          .asText();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   static S3Client s3() {
@@ -184,7 +195,12 @@ final class E2eCluster {
     Result result = run(null, List.of("docker", "exec", kindNode(), "sh", "-c", script));
     if (result.exitCode() != 0) {
       throw new IllegalStateException(
-          "cannot kill " + container + " of " + pod.getMetadata().getName() + ": " + result.output());
+          "cannot kill "
+              + container
+              + " of "
+              + pod.getMetadata().getName()
+              + ": "
+              + result.output());
     }
   }
 

@@ -2,14 +2,9 @@ package dev.goldpan.e2e;
 
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.UUID;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -18,8 +13,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * A random namespace per test, prepared for examples/ and injected as a String parameter; when the
- * test fails, its DistillationJobs, events, and every pod's log (the process node's files, and the
- * operator's) are printed; then the namespace is deleted.
+ * test fails, its DistillationJobs, events, its pods' logs and the operator's are printed; then the
+ * namespace is deleted.
  */
 final class E2eNamespace implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
 
@@ -94,7 +89,12 @@ final class E2eNamespace implements BeforeEachCallback, AfterEachCallback, Param
     System.out.println("---- operator log");
     System.out.println(
         E2eCluster.kubectl(
-                null, "logs", "-n", E2eCluster.OPERATOR_NAMESPACE, "deployment/goldpan", "--tail=200")
+                null,
+                "logs",
+                "-n",
+                E2eCluster.OPERATOR_NAMESPACE,
+                "deployment/goldpan",
+                "--tail=200")
             .output());
   }
 

@@ -133,6 +133,45 @@ class ResilienceE2E {
                         == null);
   }
 
+  @Test
+  void aJobSurvivesARestartOfItsNode(String namespace) {
+    String manifest =
+        Manifests.example(
+            namespace,
+            "reboot",
+            "spec.distillation.iterations",
+            "300",
+            "spec.distillation.checkpointInterval",
+            "50");
+    assertThat(E2eCluster.kubectl(manifest, "apply", "-f", "-").exitCode()).isZero();
+    awaitRunningPod(namespace, "reboot-distill");
+
+    // The whole node goes down and comes back: kubelet, containerd, the control plane's static
+    // pods, the operator, MinIO and the worker.
+    var restarted =
+        E2eCluster.run(null, List.of("docker", "restart", "-t", "5", E2eCluster.kindNode()));
+    assertThat(restarted.exitCode()).as(restarted.output()).isZero();
+
+    DistillationJob done =
+        await()
+            .atMost(Duration.ofMinutes(20))
+            .pollInterval(Duration.ofSeconds(3))
+            .ignoreExceptions()
+            .until(
+                () -> E2eCluster.job(namespace, "reboot"),
+                job ->
+                    job.getStatus() != null
+                        && job.getStatus().getPhase() != null
+                        && (job.getStatus().getPhase() == Phase.SUCCEEDED
+                            || job.getStatus().getPhase() == Phase.FAILED));
+    assertThat(done.getStatus().getPhase())
+        .as(String.valueOf(done.getStatus().getConditions()))
+        .isEqualTo(Phase.SUCCEEDED);
+    assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems())
+        .extracting(j -> j.getMetadata().getName())
+        .containsExactlyInAnyOrder("reboot-score", "reboot-distill", "reboot-evaluate");
+  }
+
   /** kubectl patch of spec.suspend, as a user would. */
   private static void setSuspend(String namespace, String name, boolean suspend) {
     var patched =

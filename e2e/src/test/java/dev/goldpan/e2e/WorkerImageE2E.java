@@ -35,9 +35,8 @@ class WorkerImageE2E {
       """;
 
   @Test
-  void runsAJobWithAReadOnlyRootAsAnotherUserWithoutNetwork(@TempDir Path dir)
-      throws IOException {
-    String image = chartWorkerImage();
+  void runsAJobWithAReadOnlyRootAsAnotherUserWithoutNetwork(@TempDir Path dir) throws IOException {
+    String image = E2eCluster.chartWorkerImage();
     Path task = Files.writeString(dir.resolve("task.yaml"), TASK);
     Path out = Files.createDirectory(dir.resolve("out"));
     // The container's user owns nothing on the host: let it write the output directory.
@@ -48,13 +47,33 @@ class WorkerImageE2E {
         E2eCluster.run(
             null,
             List.of(
-                "docker", "run", "--rm", "--read-only", "--tmpfs", "/tmp", "--user", "65532:65532",
-                "--network", "none", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-                "-v", task + ":/task/task.yaml:ro",
-                "-v", E2eCluster.subset() + ":/data:ro",
-                "-v", out + ":/out",
+                "docker",
+                "run",
+                "--rm",
+                "--read-only",
+                "--tmpfs",
+                "/tmp",
+                "--user",
+                "65532:65532",
+                "--network",
+                "none",
+                "--cap-drop",
+                "ALL",
+                "--security-opt",
+                "no-new-privileges",
+                "-v",
+                task + ":/task/task.yaml:ro",
+                "-v",
+                E2eCluster.subset() + ":/data:ro",
+                "-v",
+                out + ":/out",
                 image,
-                "run", "/task/task.yaml", "--output", "/out", "--volume", "fashion-mnist=/data"));
+                "run",
+                "/task/task.yaml",
+                "--output",
+                "/out",
+                "--volume",
+                "fashion-mnist=/data"));
 
     assertThat(result.exitCode()).as(result.output()).isZero();
     assertThat(out.resolve("synthetic.npz")).isNotEmptyFile();
@@ -70,20 +89,15 @@ class WorkerImageE2E {
   void theImageRunsAsNonRootByDefault() {
     E2eCluster.Result user =
         E2eCluster.run(
-            null, List.of("docker", "image", "inspect", "-f", "{{.Config.User}}", chartWorkerImage()));
+            null,
+            List.of(
+                "docker",
+                "image",
+                "inspect",
+                "-f",
+                "{{.Config.User}}",
+                E2eCluster.chartWorkerImage()));
     assertThat(user.exitCode()).as(user.output()).isZero();
     assertThat(user.output().trim()).isEqualTo("65532:65532");
-  }
-
-  /** The chart's default worker image: the one e2e/images/build makes. */
-  private static String chartWorkerImage() {
-    try {
-      JsonNode values =
-          TestManifests.YAML.readTree(
-              E2eCluster.repository().resolve("charts/goldpan/values.yaml").toFile());
-      return values.path("workerImage").asText();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
   }
 }
