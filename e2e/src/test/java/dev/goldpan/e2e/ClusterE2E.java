@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.goldpan.api.v1alpha1.DistillationJob;
 import dev.goldpan.api.v1alpha1.ProgressStatus;
-import dev.goldpan.api.v1alpha1.StageStatus;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -14,7 +13,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -198,17 +196,8 @@ class ClusterE2E {
               .get(0);
       assertThat(scheduled.getSpec().getContainers().get(0).getResources().getLimits())
           .containsKey("nvidia.com/gpu");
-      // The one GPU is taken; free it so that only the two-GPU job is left waiting.
-      E2eCluster.kubectl(null, "delete", "dj", "one-gpu", "-n", namespace, "--wait=true");
-
-      StageStatus score =
-          await()
-              .atMost(Duration.ofMinutes(3))
-              .pollInterval(Duration.ofSeconds(1))
-              .until(
-                  () -> E2eCluster.job(namespace, "two-gpus").getStatus().getStages().getScore(),
-                  stage -> stage != null && stage.getMessage() != null);
-      assertThat(score.getMessage())
+      // Two GPUs are more than the node has at all.
+      assertThat(awaitScoreStageMessage(namespace, "two-gpus"))
           .contains("cannot be scheduled")
           .contains("Insufficient nvidia.com/gpu");
       assertThat(scheduled(namespace, "two-gpus-score")).isFalse();
@@ -229,16 +218,20 @@ class ClusterE2E {
             "0");
     assertThat(E2eCluster.kubectl(manifest, "apply", "-f", "-").exitCode()).isZero();
 
-    StageStatus score =
-        await()
-            .atMost(Duration.ofMinutes(3))
-            .pollInterval(Duration.ofSeconds(1))
-            .until(
-                () -> E2eCluster.job(namespace, "no-image").getStatus().getStages().getScore(),
-                stage -> stage != null && stage.getMessage() != null);
-    assertThat(score.getMessage())
+    assertThat(awaitScoreStageMessage(namespace, "no-image"))
         .containsAnyOf("ErrImagePull", "ImagePullBackOff")
         .contains("goldpan.invalid/goldpan-worker:none");
+  }
+
+  /** The score stage's message in the status of job {@code name}, once there is one. */
+  private static String awaitScoreStageMessage(String namespace, String name) {
+    return await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () -> E2eCluster.job(namespace, name).getStatus().getStages().getScore(),
+            stage -> stage != null && stage.getMessage() != null)
+        .getMessage();
   }
 
   private boolean scheduled(String namespace, String job) {
@@ -272,25 +265,14 @@ class ClusterE2E {
           .atMost(Duration.ofSeconds(30))
           .until(
               () ->
-                  Objects.equals(
-                      E2eCluster.client()
-                                  .nodes()
-                                  .withName(node)
-                                  .get()
-                                  .getStatus()
-                                  .getAllocatable()
-                                  .get("nvidia.com/gpu")
-                              == null
-                          ? null
-                          : E2eCluster.client()
-                              .nodes()
-                              .withName(node)
-                              .get()
-                              .getStatus()
-                              .getAllocatable()
-                              .get("nvidia.com/gpu")
-                              .getAmount(),
-                      count));
+                  E2eCluster.client()
+                      .nodes()
+                      .withName(node)
+                      .get()
+                      .getStatus()
+                      .getAllocatable()
+                      .get("nvidia.com/gpu"),
+              gpus -> gpus != null && gpus.getAmount().equals(count));
     }
   }
 }

@@ -209,10 +209,11 @@ final class E2eCluster {
    * Fashion-MNIST, as gzipped IDX files in ~/.cache/goldpan/e2e-data (made once).
    */
   static synchronized Path subset() {
+    // Under the harness's cache, which e2e/kind/cluster.yaml mounts into the Kind node.
+    String cache = System.getenv("GOLDPAN_CACHE");
     Path directory =
-        Path.of(
-            System.getProperty("user.home"),
-            ".cache/goldpan/e2e-data/fashion-mnist-" + TRAIN_IMAGES);
+        (cache != null ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache/goldpan"))
+            .resolve("e2e-data/fashion-mnist-" + TRAIN_IMAGES);
     try {
       if (Files.exists(directory.resolve("t10k-labels-idx1-ubyte.gz"))) {
         return directory;
