@@ -212,7 +212,9 @@ final class E2eCluster {
     // Under the harness's cache, which e2e/kind/cluster.yaml mounts into the Kind node.
     String cache = System.getenv("GOLDPAN_CACHE");
     Path directory =
-        (cache != null ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache/goldpan"))
+        (cache != null
+                ? Path.of(cache)
+                : Path.of(System.getProperty("user.home"), ".cache/goldpan"))
             .resolve("e2e-data/fashion-mnist-" + TRAIN_IMAGES);
     try {
       if (Files.exists(directory.resolve("t10k-labels-idx1-ubyte.gz"))) {
