@@ -15,7 +15,15 @@ import java.util.Optional;
  * of its log, which the pods' FallbackToLogsOnError policy puts there).
  */
 public record TerminationMessage(
-    int completionIndex, int exitCode, String finishedAt, JsonNode summary, String text) {
+    int completionIndex,
+    int exitCode,
+    String finishedAt,
+    JsonNode summary,
+    String text,
+    String reason) {
+
+  /** The container state's reason when the kernel killed the worker for its memory limit. */
+  static final String OOM_KILLED = "OOMKilled";
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
@@ -39,7 +47,8 @@ public record TerminationMessage(
               terminated.getExitCode() == null ? -1 : terminated.getExitCode(),
               terminated.getFinishedAt(),
               parse(text),
-              text));
+              text,
+              terminated.getReason()));
     }
     return Optional.empty();
   }
@@ -48,10 +57,17 @@ public record TerminationMessage(
     return exitCode == 0;
   }
 
-  /** The worker's own message: the summary's "message", else the raw text, else the reason. */
+  /**
+   * The worker's own message: the summary's "message", else the raw text, else the exit code; an
+   * OOM kill says so first, since the worker cannot.
+   */
   public String message() {
     if (summary != null && summary.hasNonNull("message")) {
       return summary.get("message").asText();
+    }
+    if (OOM_KILLED.equals(reason)) {
+      return "OOMKilled: the worker exceeded its memory limit (spec.resources.memory)"
+          + (text.isEmpty() ? "" : "; its last output: " + lastLine(text));
     }
     if (!text.isEmpty()) {
       return lastLine(text);

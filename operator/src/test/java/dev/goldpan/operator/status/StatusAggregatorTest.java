@@ -267,6 +267,38 @@ class StatusAggregatorTest {
   }
 
   @Test
+  void aWorkerKilledForItsMemoryLimitSaysSo() {
+    DistillationJob dj = job(SPEC);
+    Pod oom = pod("distill", 0, 137, T0.plusSeconds(5), "distill [###......]  10% 20/200");
+    oom.getStatus().getContainerStatuses().get(0).getState().getTerminated().setReason("OOMKilled");
+    Pod crashed = pod("distill", 0, 137, T0.plusSeconds(9), "distill [###......]  10% 20/200");
+
+    String oomMessage =
+        aggregate(
+                dj,
+                List.of(complete(dj, "score"), failed(dj, "distill", "BackoffLimitExceeded", "")),
+                List.of(oom),
+                T0.plusSeconds(20))
+            .getStages()
+            .getDistill()
+            .getMessage();
+    String crashMessage =
+        aggregate(
+                dj,
+                List.of(complete(dj, "score"), failed(dj, "distill", "BackoffLimitExceeded", "")),
+                List.of(crashed),
+                T0.plusSeconds(20))
+            .getStages()
+            .getDistill()
+            .getMessage();
+
+    assertThat(oomMessage)
+        .startsWith("OOMKilled: the worker exceeded its memory limit (spec.resources.memory)")
+        .endsWith("20/200");
+    assertThat(crashMessage).doesNotContain("OOMKilled");
+  }
+
+  @Test
   void onlyTheLastFailedPodDecidesWhetherTheInputWasInvalid() {
     DistillationJob dj = job(SPEC);
     List<Pod> pods =
