@@ -273,21 +273,12 @@ class StatusAggregatorTest {
     oom.getStatus().getContainerStatuses().get(0).getState().getTerminated().setReason("OOMKilled");
     Pod crashed = pod("distill", 0, 137, T0.plusSeconds(9), "distill [###......]  10% 20/200");
 
+    List<Job> jobs =
+        List.of(complete(dj, "score"), failed(dj, "distill", "BackoffLimitExceeded", ""));
     String oomMessage =
-        aggregate(
-                dj,
-                List.of(complete(dj, "score"), failed(dj, "distill", "BackoffLimitExceeded", "")),
-                List.of(oom),
-                T0.plusSeconds(20))
-            .getStages()
-            .getDistill()
-            .getMessage();
+        aggregate(dj, jobs, List.of(oom), T0.plusSeconds(20)).getStages().getDistill().getMessage();
     String crashMessage =
-        aggregate(
-                dj,
-                List.of(complete(dj, "score"), failed(dj, "distill", "BackoffLimitExceeded", "")),
-                List.of(crashed),
-                T0.plusSeconds(20))
+        aggregate(dj, jobs, List.of(crashed), T0.plusSeconds(20))
             .getStages()
             .getDistill()
             .getMessage();
