@@ -96,14 +96,7 @@ class ClusterE2E {
     assertThat(steps).isSorted().doesNotHaveDuplicates();
     assertThat(steps.get(0)).isLessThan(300L);
 
-    Pod worker =
-        client
-            .pods()
-            .inNamespace(namespace)
-            .withLabel("job-name", "progress-distill")
-            .list()
-            .getItems()
-            .get(0);
+    Pod worker = E2eCluster.stagePods(namespace, "progress-distill").get(0);
     var security = worker.getSpec().getContainers().get(0).getSecurityContext();
     assertThat(security.getReadOnlyRootFilesystem()).isTrue();
     assertThat(security.getAllowPrivilegeEscalation()).isFalse();
@@ -186,14 +179,7 @@ class ClusterE2E {
           .atMost(Duration.ofMinutes(3))
           .pollInterval(Duration.ofSeconds(1))
           .until(() -> scheduled(namespace, "one-gpu-score"));
-      Pod scheduled =
-          client
-              .pods()
-              .inNamespace(namespace)
-              .withLabel("job-name", "one-gpu-score")
-              .list()
-              .getItems()
-              .get(0);
+      Pod scheduled = E2eCluster.stagePods(namespace, "one-gpu-score").get(0);
       assertThat(scheduled.getSpec().getContainers().get(0).getResources().getLimits())
           .containsKey("nvidia.com/gpu");
       // Two GPUs are more than the node has at all.
@@ -235,13 +221,7 @@ class ClusterE2E {
   }
 
   private boolean scheduled(String namespace, String job) {
-    return client
-        .pods()
-        .inNamespace(namespace)
-        .withLabel("job-name", job)
-        .list()
-        .getItems()
-        .stream()
+    return E2eCluster.stagePods(namespace, job).stream()
         .anyMatch(p -> p.getSpec().getNodeName() != null);
   }
 

@@ -158,6 +158,11 @@ final class E2eCluster {
     }
   }
 
+  /** The pods of a stage Job ({@code <job>-<stage>}), by the label the Job controller sets. */
+  static List<Pod> stagePods(String namespace, String job) {
+    return client().pods().inNamespace(namespace).withLabel("job-name", job).list().getItems();
+  }
+
   /** A DistillationJob of {@code namespace} as the API server has it now. */
   static DistillationJob job(String namespace, String name) {
     return client().resources(DistillationJob.class).inNamespace(namespace).withName(name).get();

@@ -86,7 +86,8 @@ class ResilienceE2E {
         .pollInterval(Duration.ofSeconds(1))
         .until(
             () ->
-                stagePods(namespace, "survivor-distill").stream().noneMatch(ResilienceE2E::alive));
+                E2eCluster.stagePods(namespace, "survivor-distill").stream()
+                    .noneMatch(ResilienceE2E::alive));
     DistillationJob suspended =
         E2eCluster.awaitCondition(namespace, "survivor", "Suspended", Duration.ofMinutes(1));
     assertThat(suspended.getStatus().getPhase()).isEqualTo(Phase.SUSPENDED);
@@ -193,15 +194,11 @@ class ResilienceE2E {
         .pollInterval(Duration.ofSeconds(1))
         .until(
             () ->
-                stagePods(namespace, job).stream()
+                E2eCluster.stagePods(namespace, job).stream()
                     .filter(p -> "Running".equals(p.getStatus().getPhase()))
                     .findFirst(),
             Optional::isPresent)
         .orElseThrow();
-  }
-
-  private List<Pod> stagePods(String namespace, String job) {
-    return client.pods().inNamespace(namespace).withLabel("job-name", job).list().getItems();
   }
 
   private static boolean alive(Pod pod) {

@@ -180,9 +180,7 @@ public final class WorkerPods {
     if (job.getSpec().getWorker() != null && job.getSpec().getWorker().getImage() != null) {
       return job.getSpec().getWorker().getImage();
     }
-    ResourcesSpec resources = job.getSpec().getResources();
-    boolean gpus = resources != null && resources.getGpus() != null && resources.getGpus() > 0;
-    if (gpus && config.gpuWorkerImage().isPresent()) {
+    if (asksForGpus(job.getSpec().getResources()) && config.gpuWorkerImage().isPresent()) {
       return config.gpuWorkerImage().get();
     }
     return config.workerImage().orElse(null);
@@ -262,10 +260,14 @@ public final class WorkerPods {
     if (resources.getMemory() != null) {
       limits.put("memory", new Quantity(resources.getMemory()));
     }
-    if (resources.getGpus() != null && resources.getGpus() > 0) {
+    if (asksForGpus(resources)) {
       limits.put(gpuResource(resources, config), new Quantity(resources.getGpus().toString()));
     }
     return limits;
+  }
+
+  private static boolean asksForGpus(ResourcesSpec resources) {
+    return resources != null && resources.getGpus() != null && resources.getGpus() > 0;
   }
 
   /**

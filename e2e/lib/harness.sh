@@ -1,5 +1,5 @@
-# Sourced by the harness scripts (e2e/kind/*, and so e2e/demo and the e2e suite): the host's
-# packages and a Docker engine that answers.
+# Sourced by the harness scripts (.ci/run, e2e/kind/*, e2e/images/*), from the repository root:
+# the host's packages, a Docker engine that answers, and the versions the repository pins.
 #
 #   ensure_packages PACKAGE...  apt-get install the Debian packages that are not installed yet
 #   docker_ensure OWNER   install Debian's docker.io when dockerd is missing; start dockerd in the
@@ -8,6 +8,11 @@
 #                         (e2e/tools/goldpan-runc); records its pid and OWNER in
 #                         ~/.cache/goldpan/dockerd.started
 #   docker_release OWNER  stop dockerd, only if docker_ensure OWNER started it
+#   docker_legacy_builder where BuildKit's client plugin is missing (Debian's docker.io), use the
+#                         legacy builder and drop its deprecation notice from `docker build`
+#   chart_app_version     charts/goldpan/Chart.yaml's appVersion, the tag of Goldpan's images
+#   kube_version          the Kubernetes release that e2e/k8s/go.mod pins
+#   kind_module_dir       the sigs.k8s.io/kind module, at the version e2e/tools/node-build built
 #
 # There is no systemd on the CI machine, so the daemon is a plain background process.
 
@@ -68,4 +73,30 @@ docker_release() {
     sleep 0.5
   done
   kill -9 "$pid" 2>/dev/null || true
+}
+
+docker_legacy_builder() {
+  docker buildx version >/dev/null 2>&1 && return 0
+  export DOCKER_BUILDKIT=0
+  docker() {
+    if [[ "$1" == build ]]; then
+      command docker "$@" 2> >(grep -v -e 'legacy builder is deprecated' -e 'BuildKit is currently disabled' \
+        -e '^ *environment-variable\.$' -e '^$' >&2)
+    else
+      command docker "$@"
+    fi
+  }
+}
+
+chart_app_version() {
+  sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' charts/goldpan/Chart.yaml
+}
+
+kube_version() {
+  sed -n 's|^require k8s.io/kubernetes \(v[0-9][^ ]*\)$|\1|p' e2e/k8s/go.mod
+}
+
+kind_module_dir() {
+  (cd e2e/k8s && GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json \
+    "sigs.k8s.io/kind@$(cat "$goldpan_cache/bin/kind.version")" | jq -r .Dir)
 }
