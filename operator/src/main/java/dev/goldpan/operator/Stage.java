@@ -2,6 +2,7 @@ package dev.goldpan.operator;
 
 import dev.goldpan.api.v1alpha1.DistillationJob;
 import dev.goldpan.api.v1alpha1.DistillationJobSpec;
+import dev.goldpan.api.v1alpha1.SelectionMode;
 import dev.goldpan.api.v1alpha1.StageStatus;
 import dev.goldpan.api.v1alpha1.StagesStatus;
 import dev.goldpan.api.v1alpha1.StaticCriterion;
@@ -37,10 +38,12 @@ public enum Stage {
     };
   }
 
-  /** Precomputed scores need no score stage. */
+  /** Precomputed scores, or no pruning at all, need no score stage. */
   public boolean skipped(DistillationJobSpec spec) {
     return this == SCORE
-        && spec.getSelection().getStaticSelection().getCriterion() == StaticCriterion.PRECOMPUTED;
+        && (spec.getSelection().getMode() == SelectionMode.NONE
+            || spec.getSelection().getStaticSelection().getCriterion()
+                == StaticCriterion.PRECOMPUTED);
   }
 
   /** This stage's entry in {@code stages}; null when there is none. */

@@ -20,8 +20,14 @@ public class CausalSelectionSpec {
   private Integer refreshInterval = 100;
 
   @JsonPropertyDescription(
-      "Keep the most-contributing samples, or the middle (both tails trimmed).")
-  private CausalKeep keep = CausalKeep.MOST_CONTRIBUTING;
+      "Keep the middle of the effect ranking (both tails trimmed, the large effects being outliers) or the most-contributing samples.")
+  private CausalKeep keep = CausalKeep.MIDDLE;
+
+  @Min(1)
+  @Max(16)
+  @JsonPropertyDescription(
+      "Random networks per refresh; each sample's effect is averaged over them, under the distillation's augmentation.")
+  private Integer networks = 2;
 
   public Boolean getEnabled() {
     return enabled;
@@ -53,5 +59,13 @@ public class CausalSelectionSpec {
 
   public void setKeep(CausalKeep keep) {
     this.keep = keep;
+  }
+
+  public Integer getNetworks() {
+    return networks;
+  }
+
+  public void setNetworks(Integer networks) {
+    this.networks = networks;
   }
 }

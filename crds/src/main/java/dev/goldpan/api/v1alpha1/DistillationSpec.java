@@ -17,24 +17,26 @@ public class DistillationSpec {
   private Integer imagesPerClass = 10;
 
   @Min(1)
-  @JsonPropertyDescription("Outer iterations.")
-  private Integer iterations = 20000;
+  @JsonPropertyDescription(
+      "Outer iterations; when unset, the reference's for the algorithm: 20000 for dm, 1000 for dc and dsa.")
+  private Integer iterations;
 
   @Min(value = 0, inclusive = false)
-  @JsonPropertyDescription("SGD learning rate of the synthetic images (momentum 0.5).")
-  private Double learningRate = 1.0;
+  @JsonPropertyDescription(
+      "SGD learning rate of the synthetic images (momentum 0.5); when unset, 1.0 for dm and 0.1 for dc and dsa, as in the reference.")
+  private Double learningRate;
 
   @Min(1)
   @JsonPropertyDescription("Real samples per class per iteration.")
   private Integer batchReal = 256;
 
   @JsonPropertyDescription(
-      "Differentiable siamese augmentation applied alike to real and synthetic batches, or none.")
-  private Augmentation augmentation = Augmentation.DSA;
+      "Differentiable siamese augmentation applied alike to real and synthetic batches, and when training the evaluation networks, or none; when unset, none for dc and dsa for dm and dsa.")
+  private Augmentation augmentation;
 
   @JsonPropertyDescription(
-      "Initialise the synthetic images from random kept real samples or from noise.")
-  private SyntheticInit init = SyntheticInit.REAL;
+      "Initialise the synthetic images from random real samples of each class (drawn before pruning, so every selection setting with the same seed starts alike) or from noise; when unset, noise for dc and real for dsa and dm, as in the reference.")
+  private SyntheticInit init;
 
   @Min(1)
   @Max(1000)

@@ -116,8 +116,16 @@ class CrdSchemaTest {
     assertThat(spec.at("/selection/static/keepRatio").asDouble()).isEqualTo(0.5);
     assertThat(spec.at("/selection/static/scoring/epochs").asInt()).isEqualTo(10);
     assertThat(spec.at("/selection/causal/enabled").asBoolean()).isFalse();
-    assertThat(spec.at("/distillation/iterations").asInt()).isEqualTo(20000);
-    assertThat(spec.at("/distillation/learningRate").asDouble()).isEqualTo(1.0);
+    assertThat(spec.at("/selection/mode").asText()).isEqualTo("manual");
+    assertThat(spec.at("/selection/causal/keep").asText()).isEqualTo("middle");
+    assertThat(spec.at("/selection/causal/networks").asInt()).isEqualTo(2);
+    assertThat(spec.at("/selection/auto/budget").asDouble()).isEqualTo(0.2);
+    // Left to the worker, which resolves them by algorithm and records them in manifest.json.
+    assertThat(spec.at("/distillation").has("iterations")).isFalse();
+    assertThat(spec.at("/distillation").has("learningRate")).isFalse();
+    assertThat(spec.at("/distillation").has("augmentation")).isFalse();
+    assertThat(spec.at("/distillation").has("init")).isFalse();
+    assertThat(spec.at("/evaluation").has("epochs")).isFalse();
     assertThat(spec.at("/evaluation/baselines/0").asText()).isEqualTo("random-real");
     assertThat(spec.at("/resources/gpuResource").asText()).isEqualTo("nvidia.com/gpu");
     assertThat(spec.at("/backoffLimit").asInt()).isEqualTo(3);

@@ -99,7 +99,7 @@ class ModelRoundTripTest {
         .isTrue();
     assertThat(spec.getSelection().getStaticSelection().getCriterion())
         .isEqualTo(StaticCriterion.LOSS_CONVERGE);
-    assertThat(spec.getSelection().getCausal().getKeep()).isEqualTo(CausalKeep.MOST_CONTRIBUTING);
+    assertThat(spec.getSelection().getCausal().getKeep()).isEqualTo(CausalKeep.MIDDLE);
     assertThat(spec.getDistillation().getAlgorithm()).isEqualTo(Algorithm.DM);
   }
 }

@@ -88,6 +88,12 @@ final class BenchmarkCommand implements Callable<Integer> {
   int causalInterval = 0;
 
   @Option(
+      names = "--causal-networks",
+      description =
+          "Random networks each causal refresh averages over (default: ${DEFAULT-VALUE}).")
+  int causalNetworks = 2;
+
+  @Option(
       names = "--pool-per-class",
       description = "Real samples per class in the pools (default: all).")
   int poolPerClass = Integer.MAX_VALUE;
@@ -123,6 +129,7 @@ final class BenchmarkCommand implements Callable<Integer> {
     result.put("batchReal", batchReal);
     result.put("imagesPerClass", imagesPerClass);
     result.put("causalInterval", causalInterval);
+    result.put("causalNetworks", causalNetworks);
 
     int[][] pools = new int[classes][];
     for (int c = 0; c < classes; c++) {
@@ -153,7 +160,7 @@ final class BenchmarkCommand implements Callable<Integer> {
       if (causalInterval > 0) {
         matching.setCausalSelection(
             new CausalSelection(
-                pools, 0.5, causalInterval, CausalKeep.MOST_CONTRIBUTING, imagesPerClass));
+                pools, 0.5, causalInterval, CausalKeep.MIDDLE, imagesPerClass, causalNetworks));
       }
       for (int i = 0; i < WARMUP; i++) {
         matching.step();

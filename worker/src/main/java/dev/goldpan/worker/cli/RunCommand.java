@@ -1,6 +1,7 @@
 package dev.goldpan.worker.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.api.v1alpha1.SelectionMode;
 import dev.goldpan.api.v1alpha1.StaticCriterion;
 import dev.goldpan.worker.progress.ConsoleProgress;
 import dev.goldpan.worker.progress.HttpProgress;
@@ -44,7 +45,8 @@ final class RunCommand implements Callable<Integer> {
                     stageName, System.getenv(), ConsoleProgress.forStage(stageName)));
     StageRunner runner = new StageRunner(context, null);
     var selection = task.spec().getSelection().getStaticSelection();
-    if (selection.getCriterion() != StaticCriterion.PRECOMPUTED) {
+    if (task.spec().getSelection().getMode() != SelectionMode.NONE
+        && selection.getCriterion() != StaticCriterion.PRECOMPUTED) {
       for (int index = 0; index < selection.getScoring().getEnsemble(); index++) {
         runner.score(index);
       }

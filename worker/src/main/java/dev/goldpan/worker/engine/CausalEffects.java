@@ -11,6 +11,8 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.goldpan.worker.data.ImageSet;
 import dev.goldpan.worker.model.Network;
+import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Individual treatment effects of real samples on distribution matching (DESIGN §3 step 4): the
@@ -39,35 +41,44 @@ public final class CausalEffects {
 
   /**
    * The ITE of every sample of {@code pool} (indices into {@code real}) on the DM loss of one
-   * class's synthetic images {@code synthetic} [ipc, C, H, W] under {@code network}.
+   * class's synthetic images {@code synthetic} [ipc, C, H, W] under {@code augment} (the class's
+   * DSA transform, applied alike to the pool and the synthetic images, or the identity) and {@code
+   * network}; with the pool's embeddings minus their mean.
    */
-  public static float[] distributionMatching(
-      NDManager manager, Network network, ImageSet real, int[] pool, NDArray synthetic) {
+  public static CausalSelection.ClassEffects distributionMatching(
+      NDManager manager,
+      Network network,
+      UnaryOperator<NDArray> augment,
+      ImageSet real,
+      int[] pool,
+      NDArray synthetic) {
     int n = pool.length;
     if (n < 2) {
-      return new float[n];
+      return CausalSelection.ClassEffects.withoutEmbeddings(new float[n]);
     }
+    UnaryOperator<NDArray> embed = images -> network.embed(augment.apply(images));
     boolean recording = JniUtils.isGradMode();
     JniUtils.setGradMode(false);
     NDArray deviations;
     try {
-      NDArray embeddings = embedPool(manager, network, real, pool);
+      NDArray embeddings = embedPool(manager, embed, real, pool);
       deviations = embeddings.sub(embeddings.mean(new int[] {0}, true));
       NDScope.unregister(deviations);
     } finally {
       JniUtils.setGradMode(recording);
     }
     try (deviations) {
-      long dimensions = deviations.getShape().get(1);
+      int dimensions = (int) deviations.getShape().get(1);
       float[] norms =
           n <= dimensions
-              ? vjpNorms(network, synthetic, deviations)
-              : gramNorms(network, synthetic, deviations, dimensions);
+              ? vjpNorms(embed, synthetic, deviations)
+              : gramNorms(embed, synthetic, deviations, dimensions);
       float scale = 2f / (n - 1);
       for (int i = 0; i < n; i++) {
         norms[i] *= scale;
       }
-      return norms;
+      return new CausalSelection.ClassEffects(
+          norms, List.of(deviations.toFloatArray()), dimensions);
     }
   }
 
@@ -75,12 +86,13 @@ public final class CausalEffects {
    * psi(x) for every pool sample, [n, D], without gradients; each chunk's activations are freed as
    * soon as its embeddings are taken.
    */
-  private static NDArray embedPool(NDManager manager, Network network, ImageSet real, int[] pool) {
+  private static NDArray embedPool(
+      NDManager manager, UnaryOperator<NDArray> embed, ImageSet real, int[] pool) {
     NDList parts = new NDList();
     for (int from = 0; from < pool.length; from += IMAGES_PER_CHUNK) {
       int to = Math.min(pool.length, from + IMAGES_PER_CHUNK);
       try (NDScope scope = new NDScope()) {
-        NDArray part = network.embed(Batches.images(manager, real, pool, from, to));
+        NDArray part = embed.apply(Batches.images(manager, real, pool, from, to));
         NDScope.unregister(part);
         parts.add(part);
       }
@@ -93,10 +105,10 @@ public final class CausalEffects {
   }
 
   /** ||J^T v_k|| for each row v_k of {@code vectors} [m, D]. */
-  static float[] vjpNorms(Network network, NDArray synthetic, NDArray vectors) {
+  static float[] vjpNorms(UnaryOperator<NDArray> embed, NDArray synthetic, NDArray vectors) {
     int count = (int) vectors.getShape().get(0);
     float[] norms = new float[count];
-    NDArray[] products = vectorJacobianProducts(network, synthetic, vectors);
+    NDArray[] products = vectorJacobianProducts(embed, synthetic, vectors);
     for (int chunk = 0, k = 0; chunk < products.length; chunk++) {
       float[] values = products[chunk].square().sum(new int[] {1}).sqrt().toFloatArray();
       for (float value : values) {
@@ -109,9 +121,9 @@ public final class CausalEffects {
 
   /** sqrt(v^T (J J^T) v) for each row v of {@code vectors}, with J built row by row. */
   private static float[] gramNorms(
-      Network network, NDArray synthetic, NDArray vectors, long dimensions) {
+      UnaryOperator<NDArray> embed, NDArray synthetic, NDArray vectors, long dimensions) {
     NDArray identity = vectors.getManager().eye((int) dimensions);
-    NDArray[] rows = vectorJacobianProducts(network, synthetic, identity);
+    NDArray[] rows = vectorJacobianProducts(embed, synthetic, identity);
     NDArray jacobian = rows.length == 1 ? rows[0] : NDArrays.concat(new NDList(rows));
     NDArray gram = jacobian.matMul(jacobian.transpose());
     NDArray squared = vectors.matMul(gram).mul(vectors).sum(new int[] {1}).maximum(0f);
@@ -129,7 +141,8 @@ public final class CausalEffects {
    * J^T v_k for every row of {@code vectors} [m, D], each flattened to [ipc * C * H * W], in
    * chunks; returned as [chunk, ipc * C * H * W] arrays that the caller closes.
    */
-  static NDArray[] vectorJacobianProducts(Network network, NDArray synthetic, NDArray vectors) {
+  static NDArray[] vectorJacobianProducts(
+      UnaryOperator<NDArray> embed, NDArray synthetic, NDArray vectors) {
     Shape shape = synthetic.getShape();
     long images = shape.get(0);
     int count = (int) vectors.getShape().get(0);
@@ -156,7 +169,7 @@ public final class CausalEffects {
         replicated.setRequiresGradient(true);
         NDArray v = vectors.get(from + ":" + to);
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-          NDArray embedded = network.embed(replicated);
+          NDArray embedded = embed.apply(replicated);
           NDArray means = embedded.reshape(replicas, images, -1).mean(new int[] {1});
           collector.backward(means.mul(v).sum());
         }

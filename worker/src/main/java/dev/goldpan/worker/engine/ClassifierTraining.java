@@ -59,11 +59,16 @@ public final class ClassifierTraining {
     float[] recorded = new float[data.size()];
     int[] order = Batches.identity(data.size());
     long batchesPerEpoch = (data.size() + settings.batchSize() - 1) / settings.batchSize();
-    long totalSteps = batchesPerEpoch * settings.epochs();
+    // The reference's evaluate_synset: Epoch + 1 epochs; after epoch Epoch // 2 + 1 the learning
+    // rate drops 10x and the optimiser is rebuilt, which forgets the momentum.
+    int epochs = settings.decayAtHalf() ? settings.epochs() + 1 : settings.epochs();
+    int decayFrom = settings.epochs() / 2 + 2;
+    long totalSteps = batchesPerEpoch * epochs;
     long step = 0;
-    for (int epoch = 0; epoch < settings.epochs(); epoch++) {
-      if (settings.decayAtHalf() && epoch == settings.epochs() / 2 && epoch > 0) {
+    for (int epoch = 0; epoch < epochs; epoch++) {
+      if (settings.decayAtHalf() && epoch == decayFrom) {
         sgd.setLearningRate(settings.learningRate() * 0.1f);
+        sgd.resetMomentum();
       }
       Batches.shuffle(order, random);
       boolean record = epoch < recordEpochs;

@@ -2,6 +2,8 @@ package dev.goldpan.worker.engine;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
@@ -67,7 +69,8 @@ public abstract class Distiller implements AutoCloseable {
     this.manager = manager;
     this.model = model;
     this.real = real;
-    this.shape = new NetworkShape(real.channels(), real.height(), real.width(), pools.length);
+    this.shape =
+        new NetworkShape(real.channels(), real.height(), real.width(), classCount(real, classIds));
     this.pools = pools;
     this.augmentation = augmentation;
     this.imagesPerClass = initial.size() / pools.length;
@@ -114,29 +117,74 @@ public abstract class Distiller implements AutoCloseable {
   }
 
   /**
-   * {@code count} members of {@code pool}, without replacement when the pool is large enough and
-   * with replacement otherwise.
+   * The classes every network is built for: all of the data set's, also when this distiller has
+   * only a shard of them, so that a shard's networks are the ones the unsharded run would draw.
    */
-  static int[] drawFromPool(int[] pool, int count, Random random) {
+  private static int classCount(ImageSet real, int[] classIds) {
+    int classes = 0;
+    for (int label : real.labels()) {
+      classes = Math.max(classes, label + 1);
+    }
+    for (int id : classIds) {
+      classes = Math.max(classes, id + 1);
+    }
+    return classes;
+  }
+
+  /** The data set's label of this distiller's class {@code c}. */
+  protected int classId(int c) {
+    return classIds[c];
+  }
+
+  /**
+   * {@code count} members of {@code pool} drawn without replacement, or the whole pool in random
+   * order when it has fewer (as the reference does).
+   */
+  public static int[] drawFromPool(int[] pool, int count, Random random) {
     if (pool.length == 0) {
       throw new IllegalStateException("a class has no real samples left");
     }
-    int[] picked = new int[count];
-    if (pool.length >= count) {
-      int[] copy = pool.clone();
-      for (int i = 0; i < count; i++) {
-        int j = i + random.nextInt(copy.length - i);
-        int swap = copy[i];
-        copy[i] = copy[j];
-        copy[j] = swap;
-        picked[i] = copy[i];
-      }
-    } else {
-      for (int i = 0; i < count; i++) {
-        picked[i] = pool[random.nextInt(pool.length)];
-      }
+    int[] copy = pool.clone();
+    int picked = Math.min(count, copy.length);
+    for (int i = 0; i < picked; i++) {
+      int j = i + random.nextInt(copy.length - i);
+      int swap = copy[i];
+      copy[i] = copy[j];
+      copy[j] = swap;
     }
-    return picked;
+    return picked == copy.length ? copy : java.util.Arrays.copyOf(copy, picked);
+  }
+
+  /**
+   * Per class, one DSA plan of its own (its own transform and parameters), as the reference seeds
+   * each class separately; null without augmentation.
+   */
+  protected DsaAugmentation.Plan[] classPlans(Random random) {
+    if (augmentation == null) {
+      return null;
+    }
+    DsaAugmentation.Plan[] plans = new DsaAugmentation.Plan[pools.length];
+    for (int c = 0; c < plans.length; c++) {
+      plans[c] = augmentation.sample(random, 1);
+    }
+    return plans;
+  }
+
+  /**
+   * Applies {@code plans[from + k]} to the k-th block of {@code rows[k]} rows of {@code images};
+   * {@code images} unchanged without augmentation.
+   */
+  protected NDArray augment(NDArray images, DsaAugmentation.Plan[] plans, int from, int[] rows) {
+    if (plans == null) {
+      return images;
+    }
+    NDList parts = new NDList(rows.length);
+    long start = 0;
+    for (int k = 0; k < rows.length; k++) {
+      parts.add(augmentation.apply(plans[from + k], images.get(start + ":" + (start + rows[k]))));
+      start += rows[k];
+    }
+    return parts.size() == 1 ? parts.singletonOrThrow() : NDArrays.concat(parts, 0);
   }
 
   /** SGD with momentum on the synthetic images: v = 0.5 v + g; S -= lr v. */

@@ -2,6 +2,8 @@ package dev.goldpan.worker.engine;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.jni.JniUtils;
@@ -11,12 +13,15 @@ import dev.goldpan.worker.data.ImageSet;
 import dev.goldpan.worker.model.DsaAugmentation;
 import dev.goldpan.worker.model.Network;
 import dev.goldpan.worker.model.Networks;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 
 /**
  * Distribution matching (Zhao and Bilen, "Dataset Condensation with Distribution Matching", WACV
  * 2023). Each iteration draws a fresh randomly initialised network psi and, per class c, a real
- * batch B_c from the class's active pool, augments both with the same DSA parameters, and minimises
+ * batch B_c from the class's active pool, augments B_c and S_c with class c's own DSA transform (as
+ * the reference seeds each class separately), and minimises
  *
  * <pre>L = sum_c || mean_{x in B_c} psi(A(x)) - mean_{s in S_c} psi(A(s)) ||^2</pre>
  *
@@ -66,14 +71,13 @@ public final class DistributionMatching extends Distiller {
     try (NDScope scope = new NDScope()) {
       Network network = Networks.create(manager, model, shape, false);
       if (causalSelection != null && causalSelection.due(iteration)) {
-        pools = causalSelection.select(manager, network, real, synthetic, iteration);
+        pools = reselect(random);
       }
-      NDArray realBatch = drawRealBatch(random);
-      DsaAugmentation.Plan plan =
-          augmentation == null ? null : augmentation.sample(random, pools.length);
+      int[][] picked = drawRealBatch(random);
+      DsaAugmentation.Plan[] plans = classPlans(random);
       float loss;
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray lossArray = loss(network, realBatch, synthetic, plan);
+        NDArray lossArray = loss(network, picked, synthetic, plans);
         collector.backward(lossArray);
         loss = lossArray.getFloat();
       }
@@ -84,40 +88,98 @@ public final class DistributionMatching extends Distiller {
   }
 
   /**
-   * The DM loss of {@code syntheticImages} against {@code realBatch} (both class-major) under
-   * {@code network}, with the same augmentation plan applied to both.
+   * The active pools from the DM effects averaged over {@link CausalSelection#networks()} fresh
+   * networks, each with its own per-class DSA transforms (the distillation's augmentation).
    */
-  NDArray loss(
-      Network network, NDArray realBatch, NDArray syntheticImages, DsaAugmentation.Plan plan) {
-    long classes = pools.length;
-    NDArray realMean;
-    boolean recording = JniUtils.isGradMode();
-    JniUtils.setGradMode(false);
-    try {
-      NDArray augmentedReal = plan == null ? realBatch : augmentation.apply(plan, realBatch);
-      NDArray embedded = network.embed(augmentedReal);
-      realMean = embedded.reshape(classes, -1, embedded.getShape().get(1)).mean(new int[] {1});
-    } finally {
-      JniUtils.setGradMode(recording);
+  private int[][] reselect(Random random) {
+    int count = causalSelection.networks();
+    Network[] networks = new Network[count];
+    DsaAugmentation.Plan[][] plans = new DsaAugmentation.Plan[count][];
+    for (int k = 0; k < count; k++) {
+      networks[k] = Networks.create(manager, model, shape, false);
+      plans[k] = classPlans(random);
     }
-    NDArray augmentedSynthetic =
-        plan == null ? syntheticImages : augmentation.apply(plan, syntheticImages);
-    NDArray embedded = network.embed(augmentedSynthetic);
-    NDArray syntheticMean =
-        embedded.reshape(classes, -1, embedded.getShape().get(1)).mean(new int[] {1});
-    return realMean.sub(syntheticMean).square().sum();
+    return causalSelection.select(
+        synthetic,
+        iteration,
+        (c, pool, classImages) -> {
+          float[] mean = new float[pool.length];
+          List<float[]> deviations = new ArrayList<>(count);
+          int dimensions = 0;
+          for (int k = 0; k < count; k++) {
+            DsaAugmentation.Plan plan = plans[k] == null ? null : plans[k][c];
+            CausalSelection.ClassEffects effects =
+                CausalEffects.distributionMatching(
+                    manager,
+                    networks[k],
+                    images -> plan == null ? images : augmentation.apply(plan, images),
+                    real,
+                    pool,
+                    classImages);
+            for (int i = 0; i < mean.length; i++) {
+              mean[i] += effects.effects()[i] / count;
+            }
+            deviations.addAll(effects.deviations());
+            dimensions = effects.dimensions();
+          }
+          return new CausalSelection.ClassEffects(mean, deviations, dimensions);
+        });
   }
 
   /**
-   * Per class, {@code batchReal} samples of its pool, without replacement when the pool is large
-   * enough and with replacement otherwise; class-major.
+   * The DM loss of {@code syntheticImages} (class-major) against the real samples {@code picked[c]}
+   * of each class c under {@code network}, with class c's plan applied to both.
    */
-  NDArray drawRealBatch(Random random) {
-    int[] picked = new int[pools.length * batchReal];
-    for (int c = 0; c < pools.length; c++) {
-      System.arraycopy(
-          drawFromPool(pools[c], batchReal, random), 0, picked, c * batchReal, batchReal);
+  NDArray loss(
+      Network network, int[][] picked, NDArray syntheticImages, DsaAugmentation.Plan[] plans) {
+    int classes = pools.length;
+    int[] realRows = new int[classes];
+    int[] indices = new int[java.util.Arrays.stream(picked).mapToInt(p -> p.length).sum()];
+    for (int c = 0, at = 0; c < classes; c++) {
+      realRows[c] = picked[c].length;
+      System.arraycopy(picked[c], 0, indices, at, picked[c].length);
+      at += picked[c].length;
     }
-    return Batches.images(manager, real, picked, 0, picked.length);
+    NDArray realMeans;
+    boolean recording = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try {
+      NDArray realBatch = Batches.images(manager, real, indices, 0, indices.length);
+      realMeans = classMeans(network.embed(augment(realBatch, plans, 0, realRows)), realRows);
+    } finally {
+      JniUtils.setGradMode(recording);
+    }
+    int[] syntheticRows = new int[classes];
+    java.util.Arrays.fill(syntheticRows, imagesPerClass);
+    NDArray syntheticMeans =
+        classMeans(network.embed(augment(syntheticImages, plans, 0, syntheticRows)), syntheticRows);
+    return realMeans.sub(syntheticMeans).square().sum();
+  }
+
+  /** Per block of {@code rows[c]} consecutive rows of {@code embedded}, its mean: [blocks, D]. */
+  private static NDArray classMeans(NDArray embedded, int[] rows) {
+    boolean equal = java.util.Arrays.stream(rows).allMatch(r -> r == rows[0]);
+    if (equal) {
+      return embedded.reshape(rows.length, rows[0], -1).mean(new int[] {1});
+    }
+    NDList means = new NDList(rows.length);
+    long start = 0;
+    for (int rowCount : rows) {
+      means.add(embedded.get(start + ":" + (start + rowCount)).mean(new int[] {0}));
+      start += rowCount;
+    }
+    return NDArrays.stack(means);
+  }
+
+  /**
+   * Per class, {@code batchReal} samples of its pool drawn without replacement (the whole pool when
+   * it is smaller).
+   */
+  int[][] drawRealBatch(Random random) {
+    int[][] picked = new int[pools.length][];
+    for (int c = 0; c < pools.length; c++) {
+      picked[c] = drawFromPool(pools[c], batchReal, random);
+    }
+    return picked;
   }
 }

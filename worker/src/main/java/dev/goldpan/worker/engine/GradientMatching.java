@@ -36,14 +36,13 @@ import java.util.Random;
  * by one SGD step (momentum 0.5) on S, where g_X = d mean CE(net(X), c) / dW for each convolution
  * and classifier weight W, taken row by row (one row per output channel or class; biases and
  * instance-norm scales and shifts count for nothing). Between outer steps, but not after the last,
- * the network trains for {@code inner} epochs on the current synthetic set (SGD lr 0.01, momentum
- * 0.5, batch 256, DSA per image). d D / d S is a second-order derivative; {@link ConvNetGradients}
- * provides g_S as a differentiable function of S.
+ * the network trains for {@code inner} epochs on the current synthetic set (plain SGD, lr 0.01, as
+ * the reference main.py builds it, batch 256, DSA per image). d D / d S is a second-order
+ * derivative; {@link ConvNetGradients} provides g_S as a differentiable function of S.
  */
 public final class GradientMatching extends Distiller {
 
   private static final float NETWORK_LEARNING_RATE = 0.01f;
-  private static final float NETWORK_MOMENTUM = 0.5f;
   private static final int NETWORK_BATCH = 256;
 
   /** Synthetic images per explicit pass; classes are batched up to this many. */
@@ -130,7 +129,7 @@ public final class GradientMatching extends Distiller {
     Random random = iterationRandom();
     try (NDScope scope = new NDScope()) {
       Network network = Networks.create(manager, model, shape, true);
-      Sgd sgd = new Sgd(network.parameters(), NETWORK_LEARNING_RATE, NETWORK_MOMENTUM, 0f);
+      Sgd sgd = new Sgd(network.parameters(), NETWORK_LEARNING_RATE, 0f, 0f);
       ConvNetGradients gradients = new ConvNetGradients(network, model.getDepth(), shape);
       if (causalSelection != null && causalSelection.due(iteration)) {
         pools =
@@ -138,7 +137,9 @@ public final class GradientMatching extends Distiller {
                 synthetic,
                 iteration,
                 (c, pool, classImages) ->
-                    GradientMatchingEffects.of(manager, gradients, real, pool, c, classImages));
+                    CausalSelection.ClassEffects.withoutEmbeddings(
+                        GradientMatchingEffects.of(
+                            manager, gradients, real, pool, classId(c), classImages)));
       }
       double loss = 0;
       for (int outer = 0; outer < outerLoop; outer++) {
@@ -158,25 +159,29 @@ public final class GradientMatching extends Distiller {
   private double matchingStep(Network network, ConvNetGradients gradients, Random random) {
     int classes = pools.length;
     NDArray[] realBatches = new NDArray[classes];
-    DsaAugmentation.Plan[] plans = new DsaAugmentation.Plan[classes];
     for (int c = 0; c < classes; c++) {
       int[] picked = drawFromPool(pools[c], batchReal, random);
       realBatches[c] = Batches.images(manager, real, picked, 0, picked.length);
-      plans[c] = augmentation == null ? null : augmentation.sample(random, 1);
     }
+    DsaAugmentation.Plan[] plans = classPlans(random);
     double loss = 0;
     int classesPerChunk = Math.max(1, IMAGES_PER_CHUNK / imagesPerClass);
     for (int from = 0; from < classes; from += classesPerChunk) {
       int to = Math.min(classes, from + classesPerChunk);
       try (NDScope chunkScope = new NDScope()) {
         List<NDArray> realGradients = realGradients(network, realBatches, plans, from, to);
-        int[] labels = range(from, to);
+        int[] labels = new int[to - from];
+        int[] rows = new int[to - from];
+        for (int c = from; c < to; c++) {
+          labels[c - from] = classId(c);
+          rows[c - from] = imagesPerClass;
+        }
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
           NDArray images =
               synthetic.get((long) from * imagesPerClass + ":" + (long) to * imagesPerClass);
           NDArray distance =
               distance(
-                  gradients.weightGradients(augment(images, plans, from, to), labels),
+                  gradients.weightGradients(augment(images, plans, from, rows), labels),
                   realGradients);
           collector.backward(distance);
           loss += distance.getFloat();
@@ -202,8 +207,10 @@ public final class GradientMatching extends Distiller {
     for (int c = from; c < to; c++) {
       NDList gradients = new NDList(weights.size());
       try (NDScope classScope = new NDScope()) {
-        NDArray batch = augment(realBatches[c], plans, c, c + 1);
-        NDArray labels = manager.full(new Shape(batch.getShape().get(0)), c, DataType.INT64);
+        NDArray batch =
+            augment(realBatches[c], plans, c, new int[] {(int) realBatches[c].getShape().get(0)});
+        NDArray labels =
+            manager.full(new Shape(batch.getShape().get(0)), classId(c), DataType.INT64);
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
           collector.backward(ClassifierTraining.crossEntropy(network.logits(batch), labels).mean());
         }
@@ -225,20 +232,6 @@ public final class GradientMatching extends Distiller {
       gradients.add(list.size() == 1 ? list.singletonOrThrow() : NDArrays.concat(list, 0));
     }
     return gradients;
-  }
-
-  /** Applies class c's plan to the c-th equal slice of {@code images}; none without DSA. */
-  private NDArray augment(NDArray images, DsaAugmentation.Plan[] plans, int from, int to) {
-    if (augmentation == null) {
-      return images;
-    }
-    long perClass = images.getShape().get(0) / (to - from);
-    NDList parts = new NDList(to - from);
-    for (int c = from; c < to; c++) {
-      long start = (c - from) * perClass;
-      parts.add(augmentation.apply(plans[c], images.get(start + ":" + (start + perClass))));
-    }
-    return parts.size() == 1 ? parts.singletonOrThrow() : NDArrays.concat(parts, 0);
   }
 
   /**
@@ -276,7 +269,7 @@ public final class GradientMatching extends Distiller {
   private void trainNetwork(Network network, Sgd sgd, Random random) {
     int[] labels = new int[(int) synthetic.getShape().get(0)];
     for (int i = 0; i < labels.length; i++) {
-      labels[i] = i / imagesPerClass;
+      labels[i] = classId(i / imagesPerClass);
     }
     ImageSet images =
         new ImageSet(
@@ -300,13 +293,5 @@ public final class GradientMatching extends Distiller {
         }
       }
     }
-  }
-
-  private static int[] range(int from, int to) {
-    int[] values = new int[to - from];
-    for (int i = 0; i < values.length; i++) {
-      values[i] = from + i;
-    }
-    return values;
   }
 }

@@ -36,6 +36,19 @@ public final class Sgd {
     this.learningRate = learningRate;
   }
 
+  /** Forgets the momentum, as rebuilding a torch.optim.SGD does. */
+  public void resetMomentum() {
+    boolean recording = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try {
+      for (NDArray velocity : velocities) {
+        velocity.muli(0f);
+      }
+    } finally {
+      JniUtils.setGradMode(recording);
+    }
+  }
+
   public float learningRate() {
     return learningRate;
   }

@@ -92,6 +92,7 @@ public final class ReportWriter {
     lossCurve(page, manifest);
     scoreHistogram(page, scores, selection);
     keptPerClass(page, selection, job);
+    selectionPilots(page, selection);
     causalEffects(page, manifest);
     accuracy(page, evaluation);
     timings(page, manifest);
@@ -280,6 +281,51 @@ public final class ReportWriter {
     if (cutProblem != null) {
       page.missing("The cut is not marked: " + cutProblem);
     }
+    page.closeSection();
+  }
+
+  /** The pilot table of {@code selection.mode: auto}; nothing for the other modes. */
+  private static void selectionPilots(HtmlPage page, Artifact<JsonNode> selection) {
+    JsonNode auto = json(selection).path("auto");
+    if (!auto.isObject()) {
+      return;
+    }
+    page.openSection("selection-pilots", "Selection pilots");
+    List<List<String>> rows = new ArrayList<>();
+    for (JsonNode pilot : auto.path("pilots")) {
+      boolean skipped = pilot.has("skipped");
+      rows.add(
+          List.of(
+              text(pilot.path("setting")),
+              skipped ? "" : text(pilot.path("kept")),
+              skipped
+                  ? text(pilot.path("skipped"))
+                  : String.format(
+                      "%.2f +- %.2f",
+                      100 * pilot.path("accuracy").asDouble(),
+                      100 * pilot.path("error").asDouble()),
+              skipped ? "" : String.format("%.1f", pilot.path("seconds").asDouble())));
+    }
+    page.table(
+        List.of("setting", "real samples", "validation accuracy (%)", "seconds"),
+        rows,
+        List.of(1, 3));
+    page.caption(
+        String.format(
+            "Chosen: %s. Each pilot ran %d iterations with %d real samples per class per"
+                + " iteration and was scored on %d held-out training samples; a setting replaces"
+                + " the best so far only when it is better by more than %.0f points and the"
+                + " noise. The pilots took %.0f s of a budget of %.0f s (%.0f%% of the distill"
+                + " stage's estimated %.0f s).",
+            text(auto.path("chosen")),
+            auto.path("pilotIterations").asInt(),
+            auto.path("pilotBatchReal").asInt(),
+            auto.path("validationSamples").asInt(),
+            100 * auto.path("margin").asDouble(),
+            auto.path("spentSeconds").asDouble(),
+            auto.path("budgetSeconds").asDouble(),
+            100 * auto.path("budget").asDouble(),
+            auto.path("estimatedDistillSeconds").asDouble()));
     page.closeSection();
   }
 

@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDManager;
 import dev.goldpan.api.v1alpha1.Algorithm;
 import dev.goldpan.api.v1alpha1.Augmentation;
 import dev.goldpan.api.v1alpha1.CausalSelectionSpec;
+import dev.goldpan.api.v1alpha1.DistillationJobSpec;
 import dev.goldpan.api.v1alpha1.DistillationSpec;
-import dev.goldpan.api.v1alpha1.ModelSpec;
 import dev.goldpan.api.v1alpha1.SyntheticInit;
 import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.data.ImageSet;
@@ -96,10 +96,13 @@ public final class DistillStage {
       pools[i] = kept[classIds[i]];
     }
     Random random = context.random("distill", shard);
-    ImageSet initial = initialSyntheticSet(data, pools, spec, random);
+    ImageSet initial = initialSyntheticSet(data, classIds, spec, random);
     DsaAugmentation augmentation =
-        augments(spec) ? new DsaAugmentation(data.train().height(), data.train().width()) : null;
-    CausalSelectionSpec causalSpec = context.spec().getSelection().getCausal();
+        spec.getAugmentation() == Augmentation.DSA
+            ? new DsaAugmentation(data.train().height(), data.train().width())
+            : null;
+    CausalSelectionSpec causalSpec =
+        SelectStage.readCausal(context.workspace(), context.spec().getSelection().getCausal());
     CausalSelection causal =
         causalSpec.getEnabled()
             ? new CausalSelection(
@@ -107,7 +110,8 @@ public final class DistillStage {
                 causalSpec.getKeepRatio(),
                 causalSpec.getRefreshInterval(),
                 causalSpec.getKeep(),
-                spec.getImagesPerClass())
+                spec.getImagesPerClass(),
+                causalSpec.getNetworks())
             : null;
     int[] shape = {initial.size(), initial.channels(), initial.height(), initial.width()};
     DistillCheckpoints checkpoints = new DistillCheckpoints(context.workspace(), shard, shards);
@@ -122,7 +126,14 @@ public final class DistillStage {
     try (NDManager manager = NDManager.newBaseManager(StageContext.device());
         Distiller matching =
             newDistiller(
-                manager, data, initial, pools, augmentation, random.nextLong(), classIds)) {
+                context.spec(),
+                manager,
+                data.train(),
+                initial,
+                pools,
+                spec.getBatchReal(),
+                random.nextLong(),
+                classIds)) {
       matching.setCausalSelection(causal);
       var checkpoint = checkpoints.newestValid(shape);
       if (checkpoint.isPresent()) {
@@ -171,23 +182,26 @@ public final class DistillStage {
   }
 
   /** Distribution matching or gradient matching, as spec.distillation.algorithm asks. */
-  private Distiller newDistiller(
+  static Distiller newDistiller(
+      DistillationJobSpec job,
       NDManager manager,
-      PreparedData data,
+      ImageSet train,
       ImageSet initial,
       int[][] pools,
-      DsaAugmentation augmentation,
+      int batchReal,
       long seed,
       int[] classIds) {
-    DistillationSpec spec = context.spec().getDistillation();
-    ModelSpec model = context.spec().getModel();
-    int batchReal = spec.getBatchReal();
+    DistillationSpec spec = job.getDistillation();
+    DsaAugmentation augmentation =
+        spec.getAugmentation() == Augmentation.DSA
+            ? new DsaAugmentation(train.height(), train.width())
+            : null;
     float learningRate = spec.getLearningRate().floatValue();
     return spec.getAlgorithm() == Algorithm.DM
         ? new DistributionMatching(
             manager,
-            model,
-            data.train(),
+            job.getModel(),
+            train,
             initial,
             pools,
             augmentation,
@@ -197,8 +211,8 @@ public final class DistillStage {
             classIds)
         : new GradientMatching(
             manager,
-            model,
-            data.train(),
+            job.getModel(),
+            train,
             initial,
             pools,
             augmentation,
@@ -206,15 +220,6 @@ public final class DistillStage {
             learningRate,
             seed,
             classIds);
-  }
-
-  /** dm augments as spec.distillation.augmentation says; dc never does, and dsa always. */
-  private static boolean augments(DistillationSpec spec) {
-    return switch (spec.getAlgorithm()) {
-      case DM -> spec.getAugmentation() == Augmentation.DSA;
-      case DC -> false;
-      case DSA -> true;
-    };
   }
 
   /** The classes of shard {@code shard}: c with c mod shards == shard. */
@@ -286,11 +291,15 @@ public final class DistillStage {
     return new ImageSet(images.floats(), labels.ints(), shape[1], shape[2], shape[3]);
   }
 
-  /** Per class, imagesPerClass random kept samples (or Gaussian noise), class-major. */
+  /**
+   * Per class of {@code classIds}, imagesPerClass random real samples of that class (or Gaussian
+   * noise), class-major. They are drawn from the whole class, before pruning, so that every
+   * selection setting with the same seed starts from the same images.
+   */
   static ImageSet initialSyntheticSet(
-      PreparedData data, int[][] pools, DistillationSpec spec, Random random) {
+      PreparedData data, int[] classIds, DistillationSpec spec, Random random) {
     int perClass = spec.getImagesPerClass();
-    int classes = pools.length;
+    int classes = classIds.length;
     ImageSet train = data.train();
     if (spec.getInit() == SyntheticInit.NOISE) {
       float[] pixels = new float[classes * perClass * train.imageSize()];
@@ -299,27 +308,20 @@ public final class DistillStage {
       }
       int[] labels = new int[classes * perClass];
       for (int i = 0; i < labels.length; i++) {
-        labels[i] = i / perClass;
+        labels[i] = classIds[i / perClass];
       }
       return new ImageSet(pixels, labels, train.channels(), train.height(), train.width());
     }
     int[] picked = new int[classes * perClass];
     for (int c = 0; c < classes; c++) {
-      int[] pool = pools[c].clone();
-      if (pool.length == 0) {
+      int[] members = ImageSet.indicesOf(train.labels(), classIds[c]);
+      if (members.length == 0) {
         throw new InvalidInputException(
-            "class " + c + " has no training samples to initialise from");
+            "class " + classIds[c] + " has no training samples to initialise from");
       }
+      int[] drawn = Distiller.drawFromPool(members, perClass, random);
       for (int i = 0; i < perClass; i++) {
-        if (i < pool.length) {
-          int j = i + random.nextInt(pool.length - i);
-          int swap = pool[i];
-          pool[i] = pool[j];
-          pool[j] = swap;
-          picked[c * perClass + i] = pool[i];
-        } else {
-          picked[c * perClass + i] = pool[random.nextInt(pool.length)];
-        }
+        picked[c * perClass + i] = drawn[i % drawn.length];
       }
     }
     return train.subset(picked);

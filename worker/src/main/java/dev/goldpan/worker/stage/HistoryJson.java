@@ -10,8 +10,8 @@ import java.util.List;
 /**
  * The JSON form of a distillation's history, shared by checkpoints and manifest.json: the loss
  * curve as {@code [[iteration, loss], ...]} and causal refreshes as {@code [{iteration, active,
- * quantiles: [min, q25, median, q75, max]}, ...]}; per-class index lists (kept samples, active
- * pools) as {@code [[i, ...], ...]}.
+ * quantiles: [min, q25, median, q75, max], meanShift}, ...]}; per-class index lists (kept samples,
+ * active pools) as {@code [[i, ...], ...]}.
  */
 final class HistoryJson {
 
@@ -40,6 +40,9 @@ final class HistoryJson {
       for (double quantile : refresh.quantiles()) {
         quantiles.add(quantile);
       }
+      if (!Double.isNaN(refresh.meanShift())) {
+        entry.put("meanShift", refresh.meanShift());
+      }
     }
   }
 
@@ -52,7 +55,10 @@ final class HistoryJson {
       }
       refreshes.add(
           new CausalSelection.Refresh(
-              entry.path("iteration").asInt(), entry.path("active").asInt(), quantiles));
+              entry.path("iteration").asInt(),
+              entry.path("active").asInt(),
+              quantiles,
+              entry.path("meanShift").asDouble(Double.NaN)));
     }
     return refreshes;
   }

@@ -3,6 +3,10 @@ package dev.goldpan.worker.stage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.api.v1alpha1.CausalSelectionSpec;
+import dev.goldpan.api.v1alpha1.DropEnd;
+import dev.goldpan.api.v1alpha1.SelectionMode;
+import dev.goldpan.api.v1alpha1.SelectionSpec;
 import dev.goldpan.api.v1alpha1.StaticCriterion;
 import dev.goldpan.api.v1alpha1.StaticSelectionSpec;
 import dev.goldpan.worker.InvalidInputException;
@@ -15,7 +19,9 @@ import java.nio.file.Path;
 /**
  * Level-1 selection (DESIGN §3 step 2): merges the ensemble's scores (or reads precomputed ones)
  * into {@code scores.npy}, keeps per class the samples away from the {@code drop} end, and writes
- * {@code selection.json}.
+ * {@code selection.json} with the causal selection the distill stage is to run. With {@code mode:
+ * auto}, pilot distillations choose the keep ratio, the criterion and the causal rule ({@link
+ * SelectionPilots}); with {@code mode: none}, every sample is kept and nothing is scored.
  */
 public final class SelectStage {
 
@@ -23,7 +29,7 @@ public final class SelectStage {
   public static final String SELECTION = "selection.json";
 
   /** What selection kept. */
-  public record SelectResult(int kept, int[] keptPerClass) {}
+  public record SelectResult(int kept, int[] keptPerClass, String message) {}
 
   private final StageContext context;
 
@@ -32,8 +38,78 @@ public final class SelectStage {
   }
 
   public SelectResult run() {
-    StaticSelectionSpec spec = context.spec().getSelection().getStaticSelection();
+    SelectionSpec selection = context.spec().getSelection();
+    StaticSelectionSpec spec = selection.getStaticSelection();
     PreparedData data = context.data();
+    int imagesPerClass = context.spec().getDistillation().getImagesPerClass();
+    ObjectNode record = Workspace.JSON.createObjectNode();
+    record.put("mode", selection.getMode().value());
+    int[][] kept;
+    CausalSelectionSpec causal = selection.getCausal();
+    if (selection.getMode() == SelectionMode.NONE) {
+      kept =
+          StaticSelection.keep(
+              data.train().labels(),
+              data.classes(),
+              new float[data.train().size()],
+              1.0,
+              DropEnd.LARGEST,
+              imagesPerClass);
+      causal = disabled(causal);
+      record.put("criterion", "none");
+      record.put("keepRatio", 1.0);
+    } else {
+      float[] scores = scores(spec, data);
+      if (selection.getMode() == SelectionMode.AUTO) {
+        SelectionPilots.Choice choice =
+            new SelectionPilots(context, scores, context.random("select-auto", 0)).choose();
+        kept = choice.kept();
+        causal = choice.causal();
+        record.put("criterion", choice.criterion());
+        record.put("keepRatio", choice.keepRatio());
+        record.set("auto", choice.record());
+      } else {
+        kept =
+            StaticSelection.keep(
+                data.train().labels(),
+                data.classes(),
+                scores,
+                spec.getKeepRatio(),
+                spec.getDrop(),
+                imagesPerClass);
+        record.put("criterion", spec.getCriterion().value());
+        record.put("keepRatio", spec.getKeepRatio());
+      }
+    }
+    record.put("drop", spec.getDrop().value());
+    record.put("imagesPerClass", imagesPerClass);
+    record.set("causal", Workspace.JSON.valueToTree(causal));
+    ArrayNode perClass = record.putArray("keptPerClass");
+    int total = 0;
+    int[] counts = new int[kept.length];
+    for (int c = 0; c < kept.length; c++) {
+      counts[c] = kept[c].length;
+      total += kept[c].length;
+      perClass.add(kept[c].length);
+    }
+    HistoryJson.writeIndexLists(record.putArray("indices"), kept);
+    record.put("kept", total);
+    record.put("total", data.train().size());
+    context.workspace().writeJson(SELECTION, record);
+    return new SelectResult(total, counts, describe(record));
+  }
+
+  /** One line for the stage's status: what was kept, and what auto chose. */
+  static String describe(JsonNode record) {
+    String kept = "kept " + record.path("kept").asInt() + " real samples";
+    if (!record.path("mode").asText().equals(SelectionMode.AUTO.value())) {
+      return kept;
+    }
+    return kept + "; auto chose " + record.path("auto").path("chosen").asText();
+  }
+
+  /** The scores of every training sample by the static criterion, also written to scores.npy. */
+  private float[] scores(StaticSelectionSpec spec, PreparedData data) {
     float[] scores =
         spec.getCriterion() == StaticCriterion.PRECOMPUTED ? precomputed(spec) : ensembleMean(spec);
     if (scores.length != data.train().size()) {
@@ -49,32 +125,26 @@ public final class SelectStage {
     }
     Npy.write(context.workspace().file(SCORES), NpyArray.float32(scores, scores.length));
     context.workspace().publish(SCORES);
-    int[][] kept =
-        StaticSelection.keep(
-            data.train().labels(),
-            data.classes(),
-            scores,
-            spec.getKeepRatio(),
-            spec.getDrop(),
-            context.spec().getDistillation().getImagesPerClass());
-    ObjectNode selection = Workspace.JSON.createObjectNode();
-    selection.put("criterion", spec.getCriterion().value());
-    selection.put("drop", spec.getDrop().value());
-    selection.put("keepRatio", spec.getKeepRatio());
-    selection.put("imagesPerClass", context.spec().getDistillation().getImagesPerClass());
-    ArrayNode perClass = selection.putArray("keptPerClass");
-    int total = 0;
-    int[] counts = new int[kept.length];
-    for (int c = 0; c < kept.length; c++) {
-      counts[c] = kept[c].length;
-      total += kept[c].length;
-      perClass.add(kept[c].length);
+    return scores;
+  }
+
+  /** A copy of {@code causal} with causal selection off. */
+  static CausalSelectionSpec disabled(CausalSelectionSpec causal) {
+    CausalSelectionSpec off = Workspace.JSON.convertValue(causal, CausalSelectionSpec.class);
+    off.setEnabled(false);
+    return off;
+  }
+
+  /**
+   * The causal selection the distill stage runs, as {@code selection.json} records it (the spec's,
+   * or auto's choice); the spec's for a record written before it was recorded.
+   */
+  public static CausalSelectionSpec readCausal(Workspace workspace, CausalSelectionSpec spec) {
+    JsonNode causal = workspace.readJson(SELECTION).path("causal");
+    if (!causal.isObject()) {
+      return spec;
     }
-    HistoryJson.writeIndexLists(selection.putArray("indices"), kept);
-    selection.put("kept", total);
-    selection.put("total", data.train().size());
-    context.workspace().writeJson(SELECTION, selection);
-    return new SelectResult(total, counts);
+    return Workspace.JSON.convertValue(causal, CausalSelectionSpec.class);
   }
 
   /** Per class, the kept indices recorded in {@code selection.json}. */

@@ -1,6 +1,7 @@
 package dev.goldpan.worker.stage;
 
 import ai.djl.engine.Engine;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.goldpan.worker.report.ReportWriter;
@@ -50,7 +51,7 @@ public final class StageRunner {
         result -> {
           ObjectNode summary = summary("select", 0);
           summary.put("realSamplesKept", result.kept());
-          summary.put("message", "kept " + result.kept() + " real samples");
+          summary.put("message", result.message());
           return summary;
         });
   }
@@ -83,9 +84,9 @@ public final class StageRunner {
                   + " images in "
                   + result.iterations()
                   + " iterations"
-                  + (result.resumedFrom() >= 0
-                      ? " (resumed at " + result.resumedFrom() + ")"
-                      : ""));
+                  + (result.resumedFrom() >= 0 ? " (resumed at " + result.resumedFrom() + ")" : "")
+                  + "; "
+                  + SelectStage.describe(context.workspace().readJson(SelectStage.SELECTION)));
           context
               .workspace()
               .updateManifest(
@@ -100,7 +101,14 @@ public final class StageRunner {
                     if (result.resumedFrom() >= 0) {
                       distillation.withArray("resumedFrom").add(result.resumedFrom());
                     }
-                    if (context.spec().getSelection().getCausal().getEnabled()) {
+                    JsonNode auto =
+                        context.workspace().readJson(SelectStage.SELECTION).path("auto");
+                    if (auto.isObject()) {
+                      manifest.with("selection").set("auto", auto.deepCopy());
+                    }
+                    if (SelectStage.readCausal(
+                            context.workspace(), context.spec().getSelection().getCausal())
+                        .getEnabled()) {
                       HistoryJson.writeRefreshes(
                           manifest.with("causal").putArray("refreshes" + suffix),
                           result.refreshes());
@@ -194,6 +202,7 @@ public final class StageRunner {
   private void describeJob(ObjectNode manifest) {
     manifest.put("name", context.task().name());
     manifest.set("spec", Workspace.JSON.valueToTree(context.spec()));
+    manifest.set("resolvedDefaults", Workspace.JSON.valueToTree(context.task().defaults()));
     ObjectNode versions = manifest.putObject("versions");
     String goldpan = StageRunner.class.getPackage().getImplementationVersion();
     versions.put("goldpan", goldpan == null ? "development" : goldpan);

@@ -2,6 +2,7 @@ package dev.goldpan.worker.task;
 
 import dev.goldpan.api.v1alpha1.Algorithm;
 import dev.goldpan.api.v1alpha1.Architecture;
+import dev.goldpan.api.v1alpha1.Augmentation;
 import dev.goldpan.api.v1alpha1.DistillationJobSpec;
 import dev.goldpan.api.v1alpha1.StaticCriterion;
 import dev.goldpan.worker.InvalidInputException;
@@ -45,6 +46,9 @@ final class SpecChecks {
     var causal = spec.getSelection().getCausal();
     ratio(causal.getKeepRatio(), "spec.selection.causal.keepRatio");
     atLeastOne(causal.getRefreshInterval(), "spec.selection.causal.refreshInterval");
+    between(causal.getNetworks(), 1, 16, "spec.selection.causal.networks");
+    var auto = spec.getSelection().getAuto();
+    ratio(auto.getBudget(), "spec.selection.auto.budget");
     var distillation = spec.getDistillation();
     atLeastOne(distillation.getImagesPerClass(), "spec.distillation.imagesPerClass");
     atLeastOne(distillation.getIterations(), "spec.distillation.iterations");
@@ -54,6 +58,15 @@ final class SpecChecks {
     require(
         distillation.getLearningRate() > 0,
         "spec.distillation.learningRate must be positive, got " + distillation.getLearningRate());
+    require(
+        distillation.getAlgorithm() != Algorithm.DC
+            || distillation.getAugmentation() == Augmentation.NONE,
+        "spec.distillation.augmentation dsa contradicts algorithm dc (gradient matching without"
+            + " augmentation); use algorithm dsa");
+    require(
+        distillation.getAlgorithm() != Algorithm.DSA
+            || distillation.getAugmentation() == Augmentation.DSA,
+        "spec.distillation.augmentation none contradicts algorithm dsa; use algorithm dc");
     require(
         distillation.getAlgorithm() == Algorithm.DM
             || model.getArchitecture() == Architecture.CONVNET,

@@ -12,12 +12,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * What a worker is asked to do: a DistillationJob manifest (the operator mounts the resolved one
- * from the job's task ConfigMap; a local run reads the user's file).
+ * from the job's task ConfigMap; a local run reads the user's file), with the algorithm-dependent
+ * defaults resolved ({@link SpecDefaults}); {@code defaults} lists the fields that were filled in.
  */
-public record WorkerTask(String name, DistillationJobSpec spec) {
+public record WorkerTask(String name, DistillationJobSpec spec, Map<String, Object> defaults) {
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
@@ -53,8 +55,9 @@ public record WorkerTask(String name, DistillationJobSpec spec) {
       throw new InvalidInputException("task file " + file + " has no spec");
     }
     String name = job.getMetadata() == null ? null : job.getMetadata().getName();
+    Map<String, Object> defaults = SpecDefaults.resolve(job.getSpec());
     SpecChecks.check(job.getSpec(), file);
-    return new WorkerTask(name == null ? "distillationjob" : name, job.getSpec());
+    return new WorkerTask(name == null ? "distillationjob" : name, job.getSpec(), defaults);
   }
 
   private static String fieldPath(com.fasterxml.jackson.databind.JsonMappingException e) {

@@ -81,11 +81,13 @@ class CausalEffectsTest {
 
       float[] effects =
           CausalEffects.distributionMatching(
-              manager,
-              network,
-              real,
-              pool,
-              manager.create(synthetic, new Shape(ipc, 1, SIDE, SIDE)));
+                  manager,
+                  network,
+                  images -> images,
+                  real,
+                  pool,
+                  manager.create(synthetic, new Shape(ipc, 1, SIDE, SIDE)))
+              .effects();
 
       float[] full = metaGradient(manager, network, real, pool, synthetic, ipc);
       for (int leaveOut = 0; leaveOut < poolSize; leaveOut++) {
@@ -120,7 +122,8 @@ class CausalEffectsTest {
       long dimensions = network.embed(synthetic).getShape().get(1);
       NDArray vectors = manager.randomNormal(new Shape(5, dimensions));
 
-      NDArray[] replicated = CausalEffects.vectorJacobianProducts(network, synthetic, vectors);
+      NDArray[] replicated =
+          CausalEffects.vectorJacobianProducts(network::embed, synthetic, vectors);
       float[] batched = replicated.length == 1 ? replicated[0].toFloatArray() : null;
 
       assertThat(replicated).hasSize(1);

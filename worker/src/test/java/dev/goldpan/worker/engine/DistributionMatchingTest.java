@@ -179,7 +179,7 @@ class DistributionMatchingTest {
               manager, model, real, syn, allPools(), null, PER_CLASS, 1f, 5L, new int[] {0, 1})) {
         Network network =
             Networks.create(manager, model, new NetworkShape(1, 8, 8, CLASSES), false);
-        NDArray realBatch = dm.drawRealBatch(random);
+        int[][] realBatch = dm.drawRealBatch(random);
         NDArray synthetic = dm.syntheticImages();
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
           collector.backward(dm.loss(network, realBatch, synthetic, null));

@@ -29,6 +29,26 @@ final class FashionMnistSubset {
     write(directory, "t10k", balanced(full.test(), testPerClass, full.classes()));
   }
 
+  /**
+   * Rewrites the training labels of a subset written by {@link #write} with a {@code fraction} of
+   * them moved to another class, uniformly at random; returns the indices that were flipped.
+   */
+  static int[] flipTrainingLabels(Path directory, double fraction, long seed) throws IOException {
+    Path file = directory.resolve("train-labels-idx1-ubyte");
+    byte[] bytes = Files.readAllBytes(file);
+    java.util.Random random = new java.util.Random(seed);
+    int header = 8;
+    java.util.List<Integer> flipped = new java.util.ArrayList<>();
+    for (int i = header; i < bytes.length; i++) {
+      if (random.nextDouble() < fraction) {
+        bytes[i] = (byte) ((bytes[i] + 1 + random.nextInt(9)) % 10);
+        flipped.add(i - header);
+      }
+    }
+    Files.write(file, bytes);
+    return flipped.stream().mapToInt(Integer::intValue).toArray();
+  }
+
   private static ImageSet balanced(ImageSet set, int perClass, int classes) {
     int[] taken = new int[classes];
     int[] picked = new int[perClass * classes];

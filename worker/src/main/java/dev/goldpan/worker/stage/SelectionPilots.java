@@ -1,0 +1,392 @@
+package dev.goldpan.worker.stage;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.api.v1alpha1.Augmentation;
+import dev.goldpan.api.v1alpha1.CausalKeep;
+import dev.goldpan.api.v1alpha1.CausalSelectionSpec;
+import dev.goldpan.api.v1alpha1.DistillationJobSpec;
+import dev.goldpan.api.v1alpha1.DistillationSpec;
+import dev.goldpan.api.v1alpha1.DropEnd;
+import dev.goldpan.worker.data.ImageSet;
+import dev.goldpan.worker.engine.CausalSelection;
+import dev.goldpan.worker.engine.ClassifierTraining;
+import dev.goldpan.worker.engine.Distiller;
+import dev.goldpan.worker.model.DsaAugmentation;
+import dev.goldpan.worker.model.Network;
+import dev.goldpan.worker.model.NetworkShape;
+import dev.goldpan.worker.model.Networks;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * {@code selection.mode: auto}: short pilot distillations choose the static keep ratio and
+ * criterion and the causal rule. A few samples per class are held out of the training set as a
+ * validation set (the test set is never looked at). Every pilot starts from the same initial images
+ * and sees the same networks and augmentations, runs the same number of iterations with a smaller
+ * real batch, and is scored by the validation accuracy of networks trained on its synthetic set
+ * (the same initial weights for every pilot). The pilots run in this order:
+ *
+ * <ol>
+ *   <li>full data (the baseline);
+ *   <li>the spec's criterion at keep ratios 0.7, 0.5 and 0.3, and random at 0.5;
+ *   <li>the best of these with causal selection, middle and most-contributing.
+ * </ol>
+ *
+ * A setting replaces the best so far only when it beats it by more than {@link #MARGIN} and by more
+ * than the two pilots' standard errors, so noise alone keeps the full data. The pilots stop once
+ * they have spent {@code selection.auto.budget} times the distill stage's estimated time (from the
+ * pilots' own iteration time); settings not reached are recorded as skipped.
+ */
+final class SelectionPilots {
+
+  /** Static keep ratios tried with the spec's criterion. */
+  private static final double[] RATIOS = {0.7, 0.5, 0.3};
+
+  /** The smallest accuracy gain that replaces the best setting so far. */
+  static final double MARGIN = 0.01;
+
+  private static final int VALIDATION_PER_CLASS = 100;
+  private static final int PILOT_BATCH_REAL = 64;
+  private static final int EVALUATION_MODELS = 2;
+  private static final int EVALUATION_EPOCHS = 300;
+  private static final int TIMED_ITERATIONS = 3;
+
+  /** What auto chose, with the record of its pilots for selection.json and manifest.json. */
+  record Choice(
+      String criterion,
+      double keepRatio,
+      int[][] kept,
+      CausalSelectionSpec causal,
+      ObjectNode record) {}
+
+  /** One setting: its static keep ratio and criterion, and its causal rule (null: none). */
+  private record Setting(String criterion, double keepRatio, CausalKeep causal) {
+
+    String label() {
+      String base = keepRatio >= 1 ? "full" : criterion + " " + keepRatio;
+      return causal == null ? base : base + " + causal " + causal.value();
+    }
+  }
+
+  private record Pilot(Setting setting, int kept, double[] accuracies, double seconds) {
+
+    double mean() {
+      return Arrays.stream(accuracies).average().orElse(0);
+    }
+
+    /** Standard error of the mean. */
+    double error() {
+      double mean = mean();
+      double squares = Arrays.stream(accuracies).map(a -> (a - mean) * (a - mean)).sum();
+      int n = accuracies.length;
+      return n < 2 ? 0 : Math.sqrt(squares / (n - 1) / n);
+    }
+  }
+
+  private final StageContext context;
+  private final float[] scores;
+  private final float[] randomScores;
+  private final Random random;
+
+  /**
+   * @param scores the spec's criterion's score of every training sample
+   * @param random fixes the validation split, the initial images and every pilot's random choices
+   */
+  SelectionPilots(StageContext context, float[] scores, Random random) {
+    this.context = context;
+    this.scores = scores;
+    this.random = random;
+    this.randomScores = new float[scores.length];
+    for (int i = 0; i < randomScores.length; i++) {
+      randomScores[i] = random.nextFloat();
+    }
+  }
+
+  Choice choose() {
+    DistillationJobSpec job = context.spec();
+    DistillationSpec distillation = job.getDistillation();
+    PreparedData data = context.data();
+    ImageSet train = data.train();
+    int classes = data.classes();
+    boolean[] heldOut = validationSplit(train.labels(), classes);
+    ImageSet validation = train.subset(indices(heldOut, true));
+    int[] classIds = java.util.stream.IntStream.range(0, classes).toArray();
+    ImageSet initial = DistillStage.initialSyntheticSet(data, classIds, distillation, random);
+    long distillSeed = random.nextLong();
+    long evaluationSeed = random.nextLong();
+    int batchReal = Math.min(distillation.getBatchReal(), PILOT_BATCH_REAL);
+    String criterion = job.getSelection().getStaticSelection().getCriterion().value();
+
+    // Time a few iterations on the full data to size the pilots.
+    double secondsPerIteration =
+        timeIterations(
+            initial,
+            pools(new Setting(criterion, 1, null), heldOut),
+            batchReal,
+            distillSeed,
+            classIds);
+    double estimatedDistill =
+        distillation.getIterations()
+            * secondsPerIteration
+            * distillation.getBatchReal()
+            / (double) batchReal;
+    double budget = job.getSelection().getAuto().getBudget() * estimatedDistill;
+    int planned = 1 + RATIOS.length + 1 + 2;
+    // Three quarters of each pilot's share for distillation, the rest for its evaluation.
+    int iterations =
+        (int)
+            Math.max(
+                10,
+                Math.min(
+                    distillation.getIterations(), 0.75 * budget / planned / secondsPerIteration));
+
+    List<Pilot> pilots = new ArrayList<>();
+    List<Setting> skipped = new ArrayList<>();
+    double spent = secondsPerIteration * (TIMED_ITERATIONS + 1);
+    Pilot best = null;
+    List<Setting> statics = new ArrayList<>();
+    statics.add(new Setting(criterion, 1, null));
+    for (double ratio : RATIOS) {
+      statics.add(new Setting(criterion, ratio, null));
+    }
+    statics.add(new Setting("random", 0.5, null));
+    for (Setting setting : statics) {
+      if (best != null && spent >= budget) {
+        skipped.add(setting);
+        continue;
+      }
+      Pilot pilot =
+          run(
+              setting,
+              heldOut,
+              initial,
+              validation,
+              batchReal,
+              iterations,
+              distillSeed,
+              evaluationSeed,
+              classIds);
+      pilots.add(pilot);
+      spent += pilot.seconds();
+      best = better(best, pilot);
+    }
+    for (CausalKeep keep : new CausalKeep[] {CausalKeep.MIDDLE, CausalKeep.MOST_CONTRIBUTING}) {
+      Setting setting = new Setting(best.setting().criterion(), best.setting().keepRatio(), keep);
+      if (spent >= budget) {
+        skipped.add(setting);
+        continue;
+      }
+      Pilot pilot =
+          run(
+              setting,
+              heldOut,
+              initial,
+              validation,
+              batchReal,
+              iterations,
+              distillSeed,
+              evaluationSeed,
+              classIds);
+      pilots.add(pilot);
+      spent += pilot.seconds();
+      best = better(best, pilot);
+    }
+
+    Setting chosen = best.setting();
+    ObjectNode record = Workspace.JSON.createObjectNode();
+    record.put("budget", job.getSelection().getAuto().getBudget());
+    record.put("estimatedDistillSeconds", estimatedDistill);
+    record.put("budgetSeconds", budget);
+    record.put("spentSeconds", spent);
+    record.put("pilotIterations", iterations);
+    record.put("pilotBatchReal", batchReal);
+    record.put("validationSamples", validation.size());
+    record.put("margin", MARGIN);
+    ArrayNode table = record.putArray("pilots");
+    for (Pilot pilot : pilots) {
+      ObjectNode row = table.addObject();
+      row.put("setting", pilot.setting().label());
+      row.put("kept", pilot.kept());
+      row.put("accuracy", pilot.mean());
+      row.put("error", pilot.error());
+      row.put("seconds", pilot.seconds());
+    }
+    for (Setting setting : skipped) {
+      table.addObject().put("setting", setting.label()).put("skipped", "budget spent");
+    }
+    record.put("chosen", chosen.label());
+    CausalSelectionSpec causal =
+        Workspace.JSON.convertValue(job.getSelection().getCausal(), CausalSelectionSpec.class);
+    causal.setEnabled(chosen.causal() != null);
+    if (chosen.causal() != null) {
+      causal.setKeep(chosen.causal());
+    }
+    int[][] kept =
+        StaticSelection.keep(
+            train.labels(),
+            classes,
+            chosen.criterion().equals("random") ? randomScores : scores,
+            chosen.keepRatio(),
+            job.getSelection().getStaticSelection().getDrop(),
+            distillation.getImagesPerClass());
+    return new Choice(chosen.criterion(), chosen.keepRatio(), kept, causal, record);
+  }
+
+  /** {@code candidate} when it beats {@code best} by more than the margin and the noise. */
+  private static Pilot better(Pilot best, Pilot candidate) {
+    if (best == null) {
+      return candidate;
+    }
+    double needed = Math.max(MARGIN, best.error() + candidate.error());
+    return candidate.mean() > best.mean() + needed ? candidate : best;
+  }
+
+  /** Per class, the kept samples of {@code setting} that are not held out. */
+  private int[][] pools(Setting setting, boolean[] heldOut) {
+    ImageSet train = context.data().train();
+    int[][] kept =
+        StaticSelection.keep(
+            train.labels(),
+            context.data().classes(),
+            setting.criterion().equals("random") ? randomScores : scores,
+            setting.keepRatio(),
+            setting.keepRatio() >= 1
+                ? DropEnd.LARGEST
+                : context.spec().getSelection().getStaticSelection().getDrop(),
+            1);
+    int[][] pools = new int[kept.length][];
+    for (int c = 0; c < kept.length; c++) {
+      pools[c] = Arrays.stream(kept[c]).filter(i -> !heldOut[i]).toArray();
+    }
+    return pools;
+  }
+
+  private double timeIterations(
+      ImageSet initial, int[][] pools, int batchReal, long seed, int[] classIds) {
+    try (NDManager manager = NDManager.newBaseManager(StageContext.device());
+        Distiller distiller =
+            DistillStage.newDistiller(
+                context.spec(),
+                manager,
+                context.data().train(),
+                initial,
+                pools,
+                batchReal,
+                seed,
+                classIds)) {
+      distiller.step();
+      long started = System.nanoTime();
+      for (int i = 0; i < TIMED_ITERATIONS; i++) {
+        distiller.step();
+      }
+      return (System.nanoTime() - started) / 1e9 / TIMED_ITERATIONS;
+    }
+  }
+
+  private Pilot run(
+      Setting setting,
+      boolean[] heldOut,
+      ImageSet initial,
+      ImageSet validation,
+      int batchReal,
+      int iterations,
+      long distillSeed,
+      long evaluationSeed,
+      int[] classIds) {
+    long started = System.nanoTime();
+    int[][] pools = pools(setting, heldOut);
+    int kept = Arrays.stream(pools).mapToInt(p -> p.length).sum();
+    ImageSet synthetic;
+    try (NDManager manager = NDManager.newBaseManager(StageContext.device());
+        Distiller distiller =
+            DistillStage.newDistiller(
+                context.spec(),
+                manager,
+                context.data().train(),
+                initial,
+                pools,
+                batchReal,
+                distillSeed,
+                classIds)) {
+      if (setting.causal() != null) {
+        CausalSelectionSpec causal = context.spec().getSelection().getCausal();
+        distiller.setCausalSelection(
+            new CausalSelection(
+                pools,
+                causal.getKeepRatio(),
+                causal.getRefreshInterval(),
+                setting.causal(),
+                context.spec().getDistillation().getImagesPerClass(),
+                causal.getNetworks()));
+      }
+      while (distiller.iteration() < iterations) {
+        distiller.step();
+      }
+      synthetic = distiller.snapshot();
+    }
+    double[] accuracies = evaluate(synthetic, validation, evaluationSeed);
+    double seconds = (System.nanoTime() - started) / 1e9;
+    Pilot pilot = new Pilot(setting, kept, accuracies, seconds);
+    System.err.printf(
+        "select: pilot %-40s kept %7d  validation accuracy %.4f +- %.4f  %.1f s%n",
+        setting.label(), kept, pilot.mean(), pilot.error(), seconds);
+    return pilot;
+  }
+
+  /** Validation accuracies of networks trained on {@code synthetic}, the same ones every time. */
+  private double[] evaluate(ImageSet synthetic, ImageSet validation, long seed) {
+    DsaAugmentation augmentation =
+        context.spec().getDistillation().getAugmentation() == Augmentation.DSA
+            ? new DsaAugmentation(synthetic.height(), synthetic.width())
+            : null;
+    NetworkShape shape =
+        new NetworkShape(
+            synthetic.channels(), synthetic.height(), synthetic.width(), context.data().classes());
+    int epochs = Math.min(EVALUATION_EPOCHS, context.spec().getEvaluation().getEpochs());
+    double[] accuracies = new double[EVALUATION_MODELS];
+    Random evaluationRandom = new Random(seed);
+    for (int m = 0; m < EVALUATION_MODELS; m++) {
+      Engine.getInstance().setRandomSeed(evaluationRandom.nextInt(Integer.MAX_VALUE));
+      try (NDManager manager = NDManager.newBaseManager(StageContext.device())) {
+        Network network = Networks.create(manager, context.spec().getModel(), shape, true);
+        ClassifierTraining.train(
+            manager,
+            network,
+            synthetic,
+            ClassifierTraining.Settings.reference(epochs, augmentation, true),
+            new Random(evaluationRandom.nextLong()),
+            0,
+            (step, total, loss) -> {});
+        accuracies[m] = ClassifierTraining.accuracy(manager, network, validation, 512);
+      }
+    }
+    return accuracies;
+  }
+
+  /** Marks up to VALIDATION_PER_CLASS random samples of each class (at most a tenth of it). */
+  private boolean[] validationSplit(int[] labels, int classes) {
+    boolean[] heldOut = new boolean[labels.length];
+    for (int c = 0; c < classes; c++) {
+      int[] members = ImageSet.indicesOf(labels, c);
+      int count = Math.min(VALIDATION_PER_CLASS, members.length / 10);
+      if (count == 0) {
+        continue;
+      }
+      for (int index : Distiller.drawFromPool(members, count, random)) {
+        heldOut[index] = true;
+      }
+    }
+    return heldOut;
+  }
+
+  private static int[] indices(boolean[] marks, boolean value) {
+    return java.util.stream.IntStream.range(0, marks.length)
+        .filter(i -> marks[i] == value)
+        .toArray();
+  }
+}
