@@ -11,7 +11,8 @@
 #                         [--data clean|noisy|both] [--rows "full lc-0.5 ..."] [WORKDIR]
 #        bench/pruning.sh --summary WORKDIR
 # Rows: full, random-R, lc-R (loss-converge keep R), middle-R / most-R (loss-converge keep R,
-# then causal selection of half of it), auto. Needs worker/target/goldpan-worker.jar (built by
+# then causal selection of half of it), auto (its pilots' choices also go to WORKDIR/auto.tsv).
+# Needs worker/target/goldpan-worker.jar (built by
 # mvn -B -DskipTests package), Debian's dataset-fashion-mnist and numpy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -137,6 +138,21 @@ for row in $rows; do
       if grep -q "^$data	$ipc	$iterations	$row	$seed	" "$results" 2>/dev/null; then continue; fi
       spec "$data" "$name" "$(selection "$data" "$row")" "$seed" > "$work/$name.yaml"
       started=$SECONDS
+      if [[ "$row" == auto ]]; then
+        # The pilots first. When they choose full data, the distillation that follows is the full
+        # row's, bit for bit (same seed, initial images, pools, networks and evaluation), so that
+        # row's accuracy is reused once it exists; otherwise the whole pipeline runs.
+        worker stage select --task "$work/$name.yaml" --output "$work/out-$name" > "$work/$name.log" 2>&1 ||
+          { echo "bench/pruning.sh: $name failed, see $work/$name.log" >&2; continue; }
+        chosen=$(/usr/bin/python3 -c "import json; print(json.load(open('$work/out-$name/selection.json'))['auto']['chosen'])")
+        echo "$data	$ipc	$iterations	$seed	$chosen" >> "$work/auto.tsv"
+        full=$(grep "^$data	$ipc	$iterations	full	$seed	" "$results" | tail -1 || true)
+        if [[ "$chosen" == full && -n "$full" ]]; then
+          echo "$full" | awk -F'\t' -v OFS='\t' -v s=$((SECONDS - started)) '{$4 = "auto"; $8 = s; print}' >> "$results"
+          tail -1 "$results"
+          continue
+        fi
+      fi
       worker run "$work/$name.yaml" --output "$work/out-$name" > "$work/$name.log" 2>&1 ||
         { echo "bench/pruning.sh: $name failed, see $work/$name.log" >&2; continue; }
       /usr/bin/python3 - "$work/out-$name" "$data" "$ipc" "$iterations" "$row" "$seed" "$((SECONDS - started))" >> "$results" <<'PY'

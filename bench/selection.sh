@@ -48,7 +48,7 @@ run full "{static: {criterion: random, keepRatio: 1.0}}"
 run static-50 "{static: {criterion: loss-converge, keepRatio: 0.5, scoring: {epochs: 2, initEpochs: 1}}}"
 run static-10 "{static: {criterion: loss-converge, keepRatio: 0.1, scoring: {epochs: 2, initEpochs: 1}}}"
 run random-10 "{static: {criterion: random, keepRatio: 0.1}}"
-run static-causal "{static: {criterion: loss-converge, keepRatio: 0.5, scoring: {epochs: 2, initEpochs: 1}}, causal: {enabled: true, keepRatio: 0.5, refreshInterval: 50}}"
+run static-causal "{static: {criterion: loss-converge, keepRatio: 0.5, scoring: {epochs: 2, initEpochs: 1}}, causal: {enabled: true, keepRatio: 0.5, refreshInterval: 50, keep: most-contributing}}"
 
 echo "causal selection overhead (full Fashion-MNIST, width 32, ipc 10, batchReal 256, 3,000 candidates per class, refresh every 100 iterations)"
 for interval in 0 100; do
