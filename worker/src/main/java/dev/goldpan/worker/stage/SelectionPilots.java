@@ -33,7 +33,7 @@ import java.util.Random;
  *
  * <ol>
  *   <li>full data (the baseline);
- *   <li>the spec's criterion at keep ratios 0.7, 0.5 and 0.3, and random at 0.5;
+ *   <li>the spec's criterion at keep ratios 0.5, 0.3 and 0.7, and random at 0.5;
  *   <li>the best of these with causal selection, middle and most-contributing.
  * </ol>
  *
@@ -44,8 +44,11 @@ import java.util.Random;
  */
 final class SelectionPilots {
 
-  /** Static keep ratios tried with the spec's criterion. */
-  private static final double[] RATIOS = {0.7, 0.5, 0.3};
+  /**
+   * Static keep ratios tried with the spec's criterion, the likeliest first (0.5 won on clean and
+   * noisy Fashion-MNIST in bench/pruning.sh), since the budget may end the pilots early.
+   */
+  private static final double[] RATIOS = {0.5, 0.3, 0.7};
 
   /** The smallest accuracy gain that replaces the best setting so far. */
   static final double MARGIN = 0.01;
@@ -53,7 +56,10 @@ final class SelectionPilots {
   private static final int VALIDATION_PER_CLASS = 100;
   private static final int PILOT_BATCH_REAL = 64;
   private static final int EVALUATION_MODELS = 2;
-  private static final int EVALUATION_EPOCHS = 300;
+
+  /** Enough to fit a few images per class; the pilots compare settings, not final accuracy. */
+  private static final int EVALUATION_EPOCHS = 100;
+
   private static final int TIMED_ITERATIONS = 3;
 
   /** What auto chose, with the record of its pilots for selection.json and manifest.json. */
