@@ -112,12 +112,10 @@ public class DistillationJobReconciler implements Reconciler<DistillationJob> {
     DistillationJobStatus status =
         StatusAggregator.aggregate(job, jobs, pods, WorkerPods.image(job, config), now);
     transitions.record(job, job.getStatus(), status);
-    if (config.kueue().enabled()) {
-      boolean stopped =
-          Boolean.TRUE.equals(job.getSpec().getSuspend())
-              || StatusAggregator.deadlineExceeded(status);
-      kueue.follow(job, jobs, stopped, context.getClient());
-    }
+    boolean stopped =
+        Boolean.TRUE.equals(job.getSpec().getSuspend())
+            || StatusAggregator.deadlineExceeded(status);
+    kueue.follow(job, jobs, stopped, context.getClient());
 
     Duration next = nextCheck(job, status, now);
     if (next != null && next.isZero()) {
