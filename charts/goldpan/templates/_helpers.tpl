@@ -46,4 +46,10 @@ when it watches all namespaces, one Role per namespace otherwise.
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
+{{- if .Values.kueue.enabled }}
+# Suspending a job that Kueue manages deactivates its stage Job's Workload (Kueue's rules).
+- apiGroups: [kueue.x-k8s.io]
+  resources: [workloads]
+  verbs: [list, patch]
+{{- end }}
 {{- end -}}

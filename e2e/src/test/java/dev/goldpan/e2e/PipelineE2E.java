@@ -70,17 +70,20 @@ class PipelineE2E {
     String table = E2eCluster.kubectl(null, "get", "dj", "-n", namespace).output();
     String[] lines = table.strip().split("\n");
     assertThat(lines[0].split("\\s+"))
-        .containsExactly("NAME", "PHASE", "PROGRESS", "ACCURACY", "OUTPUT", "AGE");
+        .containsExactly(
+            "NAME", "PHASE", "STAGE", "REASON", "PROGRESS", "ACCURACY", "OUTPUT", "AGE");
+    // A succeeded job has no REASON: its cell is blank.
     assertThat(lines[1].split("\\s+"))
-        .hasSize(6)
+        .hasSize(7)
         .satisfies(
             row -> {
               assertThat(row[0]).isEqualTo("fashion-mnist-dm");
               assertThat(row[1]).isEqualTo("Succeeded");
-              assertThat(Integer.parseInt(row[2])).isBetween(1, 100);
-              assertThat(Double.parseDouble(row[3]))
+              assertThat(row[2]).isEqualTo("evaluate");
+              assertThat(Integer.parseInt(row[3])).isBetween(1, 100);
+              assertThat(Double.parseDouble(row[4]))
                   .isEqualTo(job.getStatus().getResult().getAccuracy().getMean());
-              assertThat(row[4]).isEqualTo("s3://goldpan/fashion-mnist-dm");
+              assertThat(row[5]).isEqualTo("s3://goldpan/fashion-mnist-dm");
             });
 
     List<Job> jobs =

@@ -83,6 +83,7 @@ public class DistillationJobReconciler implements Reconciler<DistillationJob> {
 
   @Inject OperatorConfig config;
   @Inject StageTransitions transitions;
+  @Inject KueueWorkloads kueue;
   @Inject Clock clock;
 
   @Override
@@ -111,6 +112,10 @@ public class DistillationJobReconciler implements Reconciler<DistillationJob> {
     DistillationJobStatus status =
         StatusAggregator.aggregate(job, jobs, pods, WorkerPods.image(job, config), now);
     transitions.record(job, job.getStatus(), status);
+    boolean stopped =
+        Boolean.TRUE.equals(job.getSpec().getSuspend())
+            || StatusAggregator.deadlineExceeded(status);
+    kueue.follow(job, jobs, stopped, context.getClient());
 
     Duration next = nextCheck(job, status, now);
     if (next != null && next.isZero()) {

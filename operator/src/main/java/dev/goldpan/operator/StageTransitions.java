@@ -77,6 +77,7 @@ public class StageTransitions {
           switch (now.getState()) {
             case RUNNING -> "Job " + now.getJob() + " is running";
             case SUSPENDED -> "Job " + now.getJob() + " is suspended";
+            case QUEUED -> now.getMessage();
             case SKIPPED -> Objects.toString(now.getMessage(), "skipped");
             default -> Objects.toString(now.getMessage(), now.getState().value());
           };

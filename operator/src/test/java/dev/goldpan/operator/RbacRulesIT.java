@@ -33,7 +33,8 @@ class RbacRulesIT {
     assertThat(called)
         .as("no recorded calls: run the whole IT suite (mvn verify -pl operator), not this class")
         .isNotEmpty();
-    List<HasMetadata> chart = HelmChart.template(Map.of());
+    // KueueIT runs the operator with its Kueue integration on, as the chart's kueue.enabled does.
+    List<HasMetadata> chart = HelmChart.template(Map.of("kueue.enabled", "true"));
     Set<String> granted = new TreeSet<>();
     chart.stream()
         .filter(ClusterRole.class::isInstance)
@@ -52,12 +53,22 @@ class RbacRulesIT {
 
   @Test
   void theRulesPerWatchedNamespaceAreTheClusterWideOnes() {
-    List<HasMetadata> chart = HelmChart.template(Map.of("watchNamespaces", "{team-a,team-b}"));
+    List<HasMetadata> chart =
+        HelmChart.template(Map.of("watchNamespaces", "{team-a,team-b}", "kueue.enabled", "true"));
     Set<String> granted = new TreeSet<>();
     chart.stream()
         .filter(Role.class::isInstance)
         .forEach(role -> granted.addAll(grants(((Role) role).getRules())));
     assertThat(granted).containsExactlyInAnyOrderElementsOf(needed(CrudApiServer.operatorCalls()));
+  }
+
+  @Test
+  void onlyTheKueueIntegrationMayTouchKueuesWorkloads() {
+    Set<String> granted = new TreeSet<>();
+    HelmChart.template(Map.of()).stream()
+        .filter(ClusterRole.class::isInstance)
+        .forEach(role -> granted.addAll(grants(((ClusterRole) role).getRules())));
+    assertThat(granted).isNotEmpty().noneMatch(grant -> grant.startsWith("kueue.x-k8s.io "));
   }
 
   /** "group resource verb" for every combination a rule grants ("core" for the core group). */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.goldpan.api.v1alpha1.DistillationJob;
 import dev.goldpan.api.v1alpha1.DistillationJobSpec;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.crdv2.generator.CRDGenerator;
 import io.fabric8.crdv2.generator.CRDPostProcessor;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -13,6 +14,7 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.ValidationRule;
 import java.io.File;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -56,10 +58,15 @@ public final class CrdGenerator implements CRDPostProcessor {
   public HasMetadata process(HasMetadata resource, String crdSpecVersion) {
     CustomResourceDefinition crd = (CustomResourceDefinition) resource;
     CustomResourceDefinitionVersion version = crd.getSpec().getVersions().get(0);
-    // kubectl shows columns in schema order; the generator puts creationTimestamp first.
+    // kubectl shows columns in schema order; the generator orders them by JSON path. Keep the
+    // order in which DistillationJob declares them.
+    List<String> declared =
+        Arrays.stream(DistillationJob.class.getAnnotationsByType(AdditionalPrinterColumn.class))
+            .map(AdditionalPrinterColumn::name)
+            .toList();
     version
         .getAdditionalPrinterColumns()
-        .sort(Comparator.comparing(column -> column.getName().equals("Age")));
+        .sort(Comparator.comparing(column -> declared.indexOf(column.getName())));
     JSONSchemaProps root = version.getSchema().getOpenAPIV3Schema();
     JSONSchemaProps spec = root.getProperties().get("spec");
     applyDefaults(spec, mapper.valueToTree(new DistillationJobSpec()));

@@ -20,6 +20,16 @@ import io.fabric8.kubernetes.model.annotation.Version;
     jsonPath = ".status.phase",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
+    name = "Stage",
+    jsonPath = ".status.stage",
+    type = AdditionalPrinterColumn.Type.STRING,
+    getDescription = "The stage the job is in or ended in")
+@AdditionalPrinterColumn(
+    name = "Reason",
+    jsonPath = ".status.reason",
+    type = AdditionalPrinterColumn.Type.STRING,
+    getDescription = "Why the job waits or failed")
+@AdditionalPrinterColumn(
     name = "Progress",
     jsonPath = ".status.progress.percent",
     type = AdditionalPrinterColumn.Type.INTEGER,

@@ -23,6 +23,17 @@ public class DistillationJobStatus {
       "Accepted, ScoresReady, Distilled, Evaluated, Succeeded, Failed and Suspended.")
   private List<Condition> conditions;
 
+  @JsonPropertyDescription(
+      "The stage the job is in or ended in: score, distill or evaluate; absent before the first"
+          + " stage's Job exists.")
+  private String stage;
+
+  @JsonPropertyDescription(
+      "Why the job waits or failed, in one word: Queued (Kueue has not admitted its Job),"
+          + " Unschedulable, an image or container error such as ImagePullBackOff, or the Failed"
+          + " condition's reason; absent while it runs or after it succeeded.")
+  private String reason;
+
   @JsonPropertyDescription("One entry per pipeline stage.")
   private StagesStatus stages;
 
@@ -60,6 +71,22 @@ public class DistillationJobStatus {
 
   public void setConditions(List<Condition> conditions) {
     this.conditions = conditions;
+  }
+
+  public String getStage() {
+    return stage;
+  }
+
+  public void setStage(String stage) {
+    this.stage = stage;
+  }
+
+  public String getReason() {
+    return reason;
+  }
+
+  public void setReason(String reason) {
+    this.reason = reason;
   }
 
   public StagesStatus getStages() {

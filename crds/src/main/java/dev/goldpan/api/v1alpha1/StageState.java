@@ -6,6 +6,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 public enum StageState {
   @JsonProperty("Pending")
   PENDING("Pending"),
+  @JsonProperty("Queued")
+  QUEUED("Queued"),
   @JsonProperty("Running")
   RUNNING("Running"),
   @JsonProperty("Succeeded")

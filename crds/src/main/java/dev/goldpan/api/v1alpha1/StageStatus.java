@@ -7,7 +7,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class StageStatus {
 
-  @JsonPropertyDescription("Pending, Running, Succeeded, Failed, Suspended or Skipped.")
+  @JsonPropertyDescription(
+      "Pending, Queued (waiting for Kueue to admit its Job), Running, Succeeded, Failed, Suspended or Skipped.")
   private StageState state;
 
   @JsonPropertyDescription("Pods started for this stage, retries included.")

@@ -168,7 +168,12 @@ class CrdSchemaTest {
     assertThat(version.at("/subresources/status").isObject()).isTrue();
     List<String> columns = new ArrayList<>();
     version.path("additionalPrinterColumns").forEach(c -> columns.add(c.path("name").asText()));
-    assertThat(columns).containsExactly("Phase", "Progress", "Accuracy", "Output", "Age");
+    assertThat(columns)
+        .containsExactly("Phase", "Stage", "Reason", "Progress", "Accuracy", "Output", "Age");
+    assertThat(version.at("/additionalPrinterColumns/1/jsonPath").asText())
+        .isEqualTo(".status.stage");
+    assertThat(version.at("/additionalPrinterColumns/2/jsonPath").asText())
+        .isEqualTo(".status.reason");
     JsonNode conditions =
         version.at("/schema/openAPIV3Schema/properties/status/properties/conditions");
     assertThat(conditions.path("x-kubernetes-list-type").asText()).isEqualTo("map");

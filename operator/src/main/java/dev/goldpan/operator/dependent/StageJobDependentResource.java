@@ -1,6 +1,7 @@
 package dev.goldpan.operator.dependent;
 
 import dev.goldpan.api.v1alpha1.DistillationJob;
+import dev.goldpan.operator.KueueWorkloads;
 import dev.goldpan.operator.Labels;
 import dev.goldpan.operator.OperatorConfig;
 import dev.goldpan.operator.Stage;
@@ -30,6 +31,7 @@ public abstract class StageJobDependentResource
   private final Stage stage;
 
   @Inject OperatorConfig config;
+  @Inject KueueWorkloads kueue;
 
   protected StageJobDependentResource(Stage stage) {
     super(Job.class);
@@ -79,10 +81,13 @@ public abstract class StageJobDependentResource
 
   /**
    * Whether the Job should be suspended: the user asked, the job ran past its deadline, or Kueue is
-   * on and the Job is new (Kueue un-suspends it when it admits it).
+   * on, the job names a LocalQueue and the Job is new (Kueue un-suspends it when it admits it).
    */
   private boolean suspend(DistillationJob job, boolean creating) {
-    return forcedSuspension(job) || (creating && config.kueue().enabled());
+    return forcedSuspension(job)
+        || (creating
+            && config.kueue().enabled()
+            && Labels.stage(job, stage).containsKey(Labels.KUEUE_QUEUE));
   }
 
   private static boolean forcedSuspension(DistillationJob job) {
@@ -93,8 +98,8 @@ public abstract class StageJobDependentResource
   @Override
   public Matcher.Result<Job> match(
       Job actual, Job desired, DistillationJob job, Context<DistillationJob> context) {
-    if (config.kueue().enabled() && !forcedSuspension(job)) {
-      // Kueue owns spec.suspend of an admitted Job.
+    if (kueue.manages(actual)) {
+      // Kueue owns spec.suspend; KueueWorkloads suspends and resumes the Job through its Workload.
       return Matcher.Result.computed(true, desired);
     }
     boolean actualSuspend = Boolean.TRUE.equals(actual.getSpec().getSuspend());

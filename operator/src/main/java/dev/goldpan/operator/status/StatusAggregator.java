@@ -55,6 +55,9 @@ public final class StatusAggregator {
   /** Reason of the Failed condition when the worker refused its input (exit code 2). */
   public static final String INVALID_INPUT = "InvalidInput";
 
+  /** status.reason while Kueue has not admitted the running stage's Job. */
+  public static final String QUEUED = "Queued";
+
   private static final int MAX_MESSAGE = 1024;
 
   private StatusAggregator() {}
@@ -125,6 +128,9 @@ public final class StatusAggregator {
               ? previous.getCompletionTime()
               : succeeded ? byStage.get(Stage.EVALUATE).getCompletionTime() : now.toString());
     }
+    Stage current = currentStage(byStage, failure);
+    status.setStage(current == null ? null : current.id());
+    status.setReason(reason(current, observed, byStage, failure));
     status.setResult(result(job, observed, previous.getResult()));
     status.setConditions(
         conditions(job, previous, byStage, succeeded, failure, suspended, workerImage, now));
@@ -193,6 +199,9 @@ public final class StatusAggregator {
 
   private record Failure(Stage stage, String reason, String message) {}
 
+  /** Why a pod waits: Kubernetes' reason (Unschedulable, ImagePullBackOff, ...) and a sentence. */
+  record Waiting(String reason, String message) {}
+
   private static boolean isPodOf(Pod pod, Stage stage) {
     Map<String, String> labels = pod.getMetadata().getLabels();
     return labels != null && stage.id().equals(labels.get(Labels.STAGE));
@@ -248,14 +257,19 @@ public final class StatusAggregator {
       status.setState(StageState.FAILED);
       status.setMessage("spec.activeDeadlineSeconds ran out while the stage ran");
     } else if (Boolean.TRUE.equals(stageJob.getSpec().getSuspend())) {
-      status.setState(StageState.SUSPENDED);
+      if (queuedByKueue(job, stageJob)) {
+        status.setState(StageState.QUEUED);
+        status.setMessage(
+            "Job "
+                + stageJob.getMetadata().getName()
+                + " waits for Kueue to admit it from LocalQueue "
+                + stageJob.getMetadata().getLabels().get(Labels.KUEUE_QUEUE));
+      } else {
+        status.setState(StageState.SUSPENDED);
+      }
     } else {
       status.setState(StageState.RUNNING);
-      observation.waiting().stream()
-          .map(StatusAggregator::whyNotRunning)
-          .flatMap(Optional::stream)
-          .findFirst()
-          .ifPresent(why -> status.setMessage(truncate(why)));
+      waiting(observation).ifPresent(why -> status.setMessage(truncate(why.message())));
     }
     return status;
   }
@@ -277,10 +291,31 @@ public final class StatusAggregator {
   }
 
   /**
+   * Whether a suspended stage Job waits for Kueue: it names a LocalQueue and neither the user nor
+   * the deadline suspended it (Kueue creates such Jobs suspended and un-suspends them on
+   * admission).
+   */
+  private static boolean queuedByKueue(DistillationJob job, Job stageJob) {
+    Map<String, String> labels = stageJob.getMetadata().getLabels();
+    return labels != null
+        && labels.containsKey(Labels.KUEUE_QUEUE)
+        && !Boolean.TRUE.equals(job.getSpec().getSuspend())
+        && !deadlineExceeded(job);
+  }
+
+  /** The first reason why one of the stage's pods does not run, if Kubernetes gives one. */
+  private static Optional<Waiting> waiting(StageObservation observation) {
+    return observation.waiting().stream()
+        .map(StatusAggregator::whyNotRunning)
+        .flatMap(Optional::stream)
+        .findFirst();
+  }
+
+  /**
    * Why a pending pod does not run, when Kubernetes says so: the scheduler found no node for it
    * (e.g. not enough GPUs), or its container cannot be created (e.g. its image cannot be pulled).
    */
-  static Optional<String> whyNotRunning(Pod pod) {
+  static Optional<Waiting> whyNotRunning(Pod pod) {
     var status = pod.getStatus();
     String name = pod.getMetadata().getName();
     if (status.getConditions() != null) {
@@ -289,10 +324,12 @@ public final class StatusAggregator {
             && "False".equals(condition.getStatus())
             && "Unschedulable".equals(condition.getReason())) {
           return Optional.of(
-              "pod "
-                  + name
-                  + " cannot be scheduled: "
-                  + Objects.toString(condition.getMessage(), ""));
+              new Waiting(
+                  condition.getReason(),
+                  "pod "
+                      + name
+                      + " cannot be scheduled: "
+                      + Objects.toString(condition.getMessage(), "")));
         }
       }
     }
@@ -301,11 +338,13 @@ public final class StatusAggregator {
         var waiting = container.getState() == null ? null : container.getState().getWaiting();
         if (waiting != null && STUCK_CONTAINER_REASONS.contains(waiting.getReason())) {
           return Optional.of(
-              "pod "
-                  + name
-                  + " cannot start: "
-                  + waiting.getReason()
-                  + (waiting.getMessage() == null ? "" : ": " + waiting.getMessage()));
+              new Waiting(
+                  waiting.getReason(),
+                  "pod "
+                      + name
+                      + " cannot start: "
+                      + waiting.getReason()
+                      + (waiting.getMessage() == null ? "" : ": " + waiting.getMessage())));
         }
       }
     }
@@ -374,6 +413,42 @@ public final class StatusAggregator {
               + " s");
     }
     return null;
+  }
+
+  /** The failed stage, else the last stage whose Job exists; null before the first one. */
+  private static Stage currentStage(Map<Stage, StageStatus> byStage, Failure failure) {
+    if (failure != null && failure.stage() != null) {
+      return failure.stage();
+    }
+    Stage current = null;
+    for (Stage stage : Stage.values()) {
+      if (byStage.get(stage).getJob() != null) {
+        current = stage;
+      }
+    }
+    return current;
+  }
+
+  /**
+   * status.reason: the Failed condition's reason, Queued while Kueue holds the current stage's Job,
+   * or Kubernetes' reason why its pods do not run; null while the job runs or after it succeeded.
+   */
+  private static String reason(
+      Stage current,
+      Map<Stage, StageObservation> observed,
+      Map<Stage, StageStatus> byStage,
+      Failure failure) {
+    if (failure != null) {
+      return failure.reason();
+    }
+    if (current == null) {
+      return null;
+    }
+    return switch (byStage.get(current).getState()) {
+      case QUEUED -> QUEUED;
+      case RUNNING -> waiting(observed.get(current)).map(Waiting::reason).orElse(null);
+      default -> null;
+    };
   }
 
   private static Phase phase(
@@ -612,6 +687,8 @@ public final class StatusAggregator {
               "Job " + stage.getJob() + " is running",
               generation,
               now);
+      case QUEUED ->
+          condition(previous, type, false, "StageQueued", stage.getMessage(), generation, now);
       case SUSPENDED ->
           condition(
               previous,

@@ -588,12 +588,88 @@ class StatusAggregatorTest {
         .isEqualTo("[0] shard zero done; [1] shard one done");
   }
 
-  private static DistillationJobStatus aggregate(
+  @Test
+  void aStageJobThatKueueHoldsIsQueuedAndSaysSo() {
+    DistillationJob dj = job(SPEC);
+    Job held =
+        new JobBuilder(running(dj, "score"))
+            .editMetadata()
+            .addToLabels("kueue.x-k8s.io/queue-name", "team-a-queue")
+            .endMetadata()
+            .editSpec()
+            .withSuspend(true)
+            .endSpec()
+            .build();
+
+    DistillationJobStatus status = aggregate(dj, List.of(held), List.of(), T0);
+
+    assertThat(status.getStages().getScore().getState()).isEqualTo(StageState.QUEUED);
+    assertThat(status.getStages().getScore().getMessage())
+        .isEqualTo("Job fmnist-score waits for Kueue to admit it from LocalQueue team-a-queue");
+    assertThat(status.getPhase()).isEqualTo(Phase.SCORING);
+    assertThat(status.getStage()).isEqualTo("score");
+    assertThat(status.getReason()).isEqualTo("Queued");
+    assertThat(condition(status, "ScoresReady").getReason()).isEqualTo("StageQueued");
+    assertThat(condition(status, "Suspended").getStatus()).isEqualTo("False");
+
+    // Suspended by its user, the same Job is suspended, not queued.
+    DistillationJobStatus suspended =
+        aggregate(job(SPEC + "suspend: true\n"), List.of(held), List.of(), T0);
+    assertThat(suspended.getStages().getScore().getState()).isEqualTo(StageState.SUSPENDED);
+    assertThat(suspended.getPhase()).isEqualTo(Phase.SUSPENDED);
+    assertThat(suspended.getReason()).isNull();
+  }
+
+  @Test
+  void stageAndReasonNameWhereTheJobIsAndWhyItWaitsOrFailed() {
+    DistillationJob dj = job(SPEC);
+    Pod unschedulable =
+        waiting("distill")
+            .editStatus()
+            .addNewCondition()
+            .withType("PodScheduled")
+            .withStatus("False")
+            .withReason("Unschedulable")
+            .withMessage("0/1 nodes are available: 1 Insufficient nvidia.com/gpu.")
+            .endCondition()
+            .endStatus()
+            .build();
+    List<Job> distilling = List.of(complete(dj, "score"), running(dj, "distill"));
+
+    DistillationJobStatus pending = aggregate(dj, List.of(), List.of(), T0);
+    DistillationJobStatus running = aggregate(dj, distilling, List.of(), T0);
+    DistillationJobStatus stuck = aggregate(dj, distilling, List.of(unschedulable), T0);
+    DistillationJobStatus failed =
+        aggregate(
+            dj,
+            List.of(complete(dj, "score"), failed(dj, "distill", "BackoffLimitExceeded", "")),
+            List.of(),
+            T0);
+    DistillationJobStatus succeeded =
+        aggregate(
+            dj,
+            List.of(complete(dj, "score"), complete(dj, "distill"), complete(dj, "evaluate")),
+            List.of(),
+            T0);
+
+    assertThat(pending.getStage()).isNull();
+    assertThat(pending.getReason()).isNull();
+    assertThat(running.getStage()).isEqualTo("distill");
+    assertThat(running.getReason()).isNull();
+    assertThat(stuck.getStage()).isEqualTo("distill");
+    assertThat(stuck.getReason()).isEqualTo("Unschedulable");
+    assertThat(failed.getStage()).isEqualTo("distill");
+    assertThat(failed.getReason()).isEqualTo("BackoffLimitExceeded");
+    assertThat(succeeded.getStage()).isEqualTo("evaluate");
+    assertThat(succeeded.getReason()).isNull();
+  }
+
+  static DistillationJobStatus aggregate(
       DistillationJob dj, List<Job> jobs, List<Pod> pods, Instant now) {
     return StatusAggregator.aggregate(dj, jobs, pods, IMAGE, now);
   }
 
-  private static DistillationJob job(String spec) {
+  static DistillationJob job(String spec) {
     String yaml =
         """
         apiVersion: goldpan.dev/v1alpha1
@@ -629,7 +705,7 @@ class StatusAggregatorTest {
         .endStatus();
   }
 
-  private static Job running(DistillationJob dj, String stage) {
+  static Job running(DistillationJob dj, String stage) {
     return running(dj, stage, T0.minusSeconds(600));
   }
 
@@ -637,7 +713,7 @@ class StatusAggregatorTest {
     return stageJob(dj, stage, started).editStatus().withActive(1).endStatus().build();
   }
 
-  private static Job complete(DistillationJob dj, String stage) {
+  static Job complete(DistillationJob dj, String stage) {
     return stageJob(dj, stage, T0.minusSeconds(600))
         .editStatus()
         .withSucceeded(1)
@@ -652,7 +728,7 @@ class StatusAggregatorTest {
         .build();
   }
 
-  private static Job failed(DistillationJob dj, String stage, String reason, String message) {
+  static Job failed(DistillationJob dj, String stage, String reason, String message) {
     return stageJob(dj, stage, T0.minusSeconds(600))
         .editStatus()
         .withFailed(1)
@@ -669,7 +745,7 @@ class StatusAggregatorTest {
   }
 
   /** A pod of {@code stage} that has not started: phase Pending, nothing else said yet. */
-  private static PodBuilder waiting(String stage) {
+  static PodBuilder waiting(String stage) {
     return new PodBuilder()
         .withNewMetadata()
         .withName("fmnist-" + stage + "-0")
@@ -680,7 +756,7 @@ class StatusAggregatorTest {
         .endStatus();
   }
 
-  private static Pod pod(String stage, int index, int exitCode, Instant finished, String message) {
+  static Pod pod(String stage, int index, int exitCode, Instant finished, String message) {
     return new PodBuilder()
         .withNewMetadata()
         .withName("fmnist-" + stage + "-" + index + "-" + finished.getEpochSecond())
