@@ -7,7 +7,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class StageStatus {
 
-  @JsonPropertyDescription("Pending, Running, Succeeded, Failed, Suspended or Skipped.")
+  @JsonPropertyDescription("Pending, Waiting, Running, Succeeded, Failed, Suspended or Skipped.")
   private StageState state;
 
   @JsonPropertyDescription("Pods started for this stage, retries included.")
@@ -21,6 +21,11 @@ public class StageStatus {
 
   @JsonPropertyDescription("When the stage's Job finished (RFC 3339).")
   private String completionTime;
+
+  @JsonPropertyDescription(
+      "Why a Waiting stage's pods do not start, as Kubernetes names it: Unschedulable,"
+          + " ImagePullBackOff, ErrImagePull, CreateContainerConfigError, FailedMount...")
+  private String reason;
 
   @JsonPropertyDescription("The worker's own summary or error message.")
   private String message;
@@ -63,6 +68,14 @@ public class StageStatus {
 
   public void setCompletionTime(String completionTime) {
     this.completionTime = completionTime;
+  }
+
+  public String getReason() {
+    return reason;
+  }
+
+  public void setReason(String reason) {
+    this.reason = reason;
   }
 
   public String getMessage() {
