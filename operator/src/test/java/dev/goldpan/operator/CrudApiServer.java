@@ -3,6 +3,7 @@ package dev.goldpan.operator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -58,6 +59,19 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * A token the mock's TokenReview accepts as {@code pod}'s projected token for the progress
+   * audience (the real API server checks a signed JWT; here the token simply names the pod).
+   */
+  static String workerToken(Pod pod) {
+    return "pod/"
+        + pod.getMetadata().getNamespace()
+        + "/"
+        + pod.getMetadata().getName()
+        + "/"
+        + pod.getMetadata().getUid();
   }
 
   /** A client for the tests themselves, told apart from the operator's by its user agent. */
@@ -119,6 +133,7 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
     private static final Set<String> SEEN = new HashSet<>();
     private static final String RULES_REVIEW =
         "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
+    private static final String TOKEN_REVIEW = "/apis/authentication.k8s.io/v1/tokenreviews";
     private static final Pattern PATH =
         Pattern.compile(
             "^/(?:api/v1|apis/(?<group>[^/]+)/[^/]+)(?:/namespaces/[^/]+)?/(?<resource>[^/?]+)"
@@ -132,6 +147,9 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
       String agent = request.getHeader("User-Agent");
       if (agent == null || !agent.startsWith(TEST_USER_AGENT)) {
         record(request);
+      }
+      if (request.getPath().startsWith(TOKEN_REVIEW)) {
+        return tokenReview(request);
       }
       return super.dispatch(request);
     }
@@ -152,6 +170,36 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
         status.putArray("resourceRules").add(rule);
         status.putArray("nonResourceRules");
         status.put("incomplete", false);
+        review.putObject("metadata");
+        return new MockResponse().setResponseCode(201).setBody(JSON.writeValueAsString(review));
+      } catch (IOException e) {
+        return new MockResponse().setResponseCode(400).setBody(e.getMessage());
+      }
+    }
+
+    /**
+     * Authenticates the tokens {@link #workerToken} makes, for the audiences asked (as a bound
+     * service-account token of the pod's namespace's default account would be); any other token is
+     * not authenticated.
+     */
+    private static MockResponse tokenReview(RecordedRequest request) {
+      try {
+        ObjectNode review = (ObjectNode) JSON.readTree(request.getUtf8Body());
+        String token = review.path("spec").path("token").asText();
+        ObjectNode status = review.putObject("status");
+        String[] parts = token.split("/");
+        if (parts.length == 4 && parts[0].equals("pod")) {
+          status.put("authenticated", true);
+          status.set("audiences", review.path("spec").path("audiences"));
+          ObjectNode user = status.putObject("user");
+          user.put("username", "system:serviceaccount:" + parts[1] + ":default");
+          ObjectNode extra = user.putObject("extra");
+          extra.putArray("authentication.kubernetes.io/pod-name").add(parts[2]);
+          extra.putArray("authentication.kubernetes.io/pod-uid").add(parts[3]);
+        } else {
+          status.put("authenticated", false);
+          status.put("error", "invalid bearer token");
+        }
         review.putObject("metadata");
         return new MockResponse().setResponseCode(201).setBody(JSON.writeValueAsString(review));
       } catch (IOException e) {

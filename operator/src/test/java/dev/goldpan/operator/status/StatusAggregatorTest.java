@@ -136,6 +136,69 @@ class StatusAggregatorTest {
   }
 
   @Test
+  void aStageWhosePodsAllWaitForAReasonIsWaitingWithThatReason() {
+    DistillationJob dj = job(SPEC);
+    Pod unschedulable =
+        waiting("score")
+            .editStatus()
+            .addNewCondition()
+            .withType("PodScheduled")
+            .withStatus("False")
+            .withReason("Unschedulable")
+            .withMessage("0/1 nodes are available: 1 Insufficient nvidia.com/gpu.")
+            .endCondition()
+            .endStatus()
+            .build();
+
+    DistillationJobStatus status =
+        aggregate(dj, List.of(running(dj, "score")), List.of(unschedulable), T0);
+
+    assertThat(status.getStages().getScore().getState()).isEqualTo(StageState.WAITING);
+    assertThat(status.getStages().getScore().getReason()).isEqualTo("Unschedulable");
+    assertThat(condition(status, "ScoresReady").getReason()).isEqualTo("Unschedulable");
+    assertThat(condition(status, "ScoresReady").getMessage())
+        .contains("Insufficient nvidia.com/gpu");
+    assertThat(status.getPhase()).isEqualTo(Phase.SCORING);
+  }
+
+  @Test
+  void aFinishedStageWhoseJobIsDeletedStaysFinishedAndSoDoesTheJob() {
+    DistillationJob dj = job(SPEC);
+    dj.setStatus(
+        aggregate(
+            dj,
+            List.of(failed(dj, "score", "BackoffLimitExceeded", "too many failures")),
+            List.of(),
+            T0));
+    assertThat(dj.getStatus().getPhase()).isEqualTo(Phase.FAILED);
+
+    DistillationJobStatus afterDeletion = aggregate(dj, List.of(), List.of(), T0.plusSeconds(60));
+
+    assertThat(afterDeletion.getPhase()).isEqualTo(Phase.FAILED);
+    assertThat(afterDeletion.getStages().getScore().getState()).isEqualTo(StageState.FAILED);
+    assertThat(afterDeletion.getStages().getScore().getJob()).isEqualTo("fmnist-score");
+    assertThat(condition(afterDeletion, "Failed").getReason()).isEqualTo("BackoffLimitExceeded");
+    assertThat(afterDeletion.getCompletionTime()).isEqualTo(dj.getStatus().getCompletionTime());
+    assertThat(StatusAggregator.condition(afterDeletion, "Failed").get().getLastTransitionTime())
+        .isEqualTo(T0.toString());
+  }
+
+  @Test
+  void aChildThatCannotBeMadeTurnsReconciledFalseWithTheApiServersReason() {
+    DistillationJob dj = job(SPEC);
+    DistillationJobStatus fine = aggregate(dj, List.of(), List.of(), T0);
+    assertThat(condition(fine, "Reconciled").getStatus()).isEqualTo("True");
+
+    DistillationJobStatus failing =
+        StatusAggregator.reconcileFailed(
+            dj, fine, "AlreadyExists", "cannot create or update Job fmnist-score: exists", T0);
+
+    assertThat(condition(failing, "Reconciled").getStatus()).isEqualTo("False");
+    assertThat(condition(failing, "Reconciled").getReason()).isEqualTo("AlreadyExists");
+    assertThat(failing.getConditions()).extracting(Condition::getType).doesNotHaveDuplicates();
+  }
+
+  @Test
   void withoutAWorkerImageTheSpecIsNotAccepted() {
     DistillationJobStatus status =
         StatusAggregator.aggregate(job(SPEC), List.of(), List.of(), null, T0);
