@@ -18,14 +18,17 @@ import io.fabric8.zjsonpatch.JsonDiff;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.microprofile.config.ConfigProvider;
@@ -134,6 +137,11 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
     private static final String RULES_REVIEW =
         "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
     private static final String TOKEN_REVIEW = "/apis/authentication.k8s.io/v1/tokenreviews";
+    private static final Pattern EVENTS =
+        Pattern.compile(
+            "^/api/v1/namespaces/(?<namespace>[^/]+)/events"
+                + "(?:\\?fieldSelector=involvedObject\\.uid(?:%3D|=)(?<uid>[^&]+).*|\\?.*)?$");
+    private static final List<JsonNode> EVENTS_SEEN = new CopyOnWriteArrayList<>();
     private static final Pattern PATH =
         Pattern.compile(
             "^/(?:api/v1|apis/(?<group>[^/]+)/[^/]+)(?:/namespaces/[^/]+)?/(?<resource>[^/?]+)"
@@ -150,6 +158,14 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
       }
       if (request.getPath().startsWith(TOKEN_REVIEW)) {
         return tokenReview(request);
+      }
+      Matcher events = EVENTS.matcher(request.getPath());
+      if (events.matches()) {
+        if ("POST".equals(request.getMethod())) {
+          return super.dispatch(remember(request));
+        } else if ("GET".equals(request.getMethod()) && events.group("uid") != null) {
+          return eventsAbout(events.group("namespace"), events.group("uid"));
+        }
       }
       return super.dispatch(request);
     }
@@ -205,6 +221,39 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
       } catch (IOException e) {
         return new MockResponse().setResponseCode(400).setBody(e.getMessage());
       }
+    }
+
+    /** Keeps a created Event, for the field selector below; the request, to pass on. */
+    private static RecordedRequest remember(RecordedRequest request) {
+      byte[] body = request.getUtf8Body().getBytes(StandardCharsets.UTF_8);
+      try {
+        EVENTS_SEEN.add(JSON.readTree(body));
+      } catch (IOException e) {
+        // Not JSON: the CRUD dispatcher answers it.
+      }
+      return new RecordedRequest(
+          request.getHttpVersion(),
+          request.method(),
+          request.getPath(),
+          request.getHeaders(),
+          new Buffer(body));
+    }
+
+    /**
+     * The Events about the object of {@code uid}: the API server's field selector
+     * involvedObject.uid, which the mock's CRUD mode does not know (it matches no object).
+     */
+    private static MockResponse eventsAbout(String namespace, String uid) {
+      ObjectNode list = JSON.createObjectNode();
+      list.put("apiVersion", "v1");
+      list.put("kind", "EventList");
+      list.putObject("metadata");
+      var items = list.putArray("items");
+      EVENTS_SEEN.stream()
+          .filter(e -> namespace.equals(e.path("metadata").path("namespace").asText()))
+          .filter(e -> uid.equals(e.path("involvedObject").path("uid").asText()))
+          .forEach(items::add);
+      return new MockResponse().setResponseCode(200).setBody(list.toString());
     }
 
     private static void record(RecordedRequest request) {

@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -382,7 +383,43 @@ class DistillationJobReconcilerIT {
   void aPodThatCannotMountItsVolumesMakesTheStageWaitAndSaysWhy() {
     DistillationJob dj = client.resource(MockCluster.job(client, namespace, "mount")).create();
     Job score = jobs.awaitJob(dj, Stage.SCORE);
-    String podUid = "0b5a3c1e-2f4d-4e6a-8b7c-9d0e1f2a3b4c";
+    Pod pod =
+        client
+            .resource(
+                new PodBuilder()
+                    .withNewMetadata()
+                    .withName("mount-score-0-abcde")
+                    .withNamespace(namespace)
+                    .withLabels(Labels.stage(dj, Stage.SCORE))
+                    .addNewOwnerReference()
+                    .withApiVersion("batch/v1")
+                    .withKind("Job")
+                    .withName(score.getMetadata().getName())
+                    .withUid(score.getMetadata().getUid())
+                    .withController(true)
+                    .endOwnerReference()
+                    .endMetadata()
+                    .withNewSpec()
+                    .withNodeName("node-1")
+                    .addNewContainer()
+                    .withName(WorkerPods.CONTAINER)
+                    .withImage("goldpan/worker:test")
+                    .endContainer()
+                    .endSpec()
+                    .withNewStatus()
+                    .withPhase("Pending")
+                    .addNewContainerStatus()
+                    .withName(WorkerPods.CONTAINER)
+                    .withNewState()
+                    .withNewWaiting()
+                    .withReason("ContainerCreating")
+                    .endWaiting()
+                    .endState()
+                    .endContainerStatus()
+                    .endStatus()
+                    .build())
+            .create();
+
     // What the kubelet reports, and only as an Event, when a Secret volume is missing.
     client
         .v1()
@@ -398,7 +435,7 @@ class DistillationJobReconcilerIT {
                 .withKind("Pod")
                 .withName("mount-score-0-abcde")
                 .withNamespace(namespace)
-                .withUid(podUid)
+                .withUid(pod.getMetadata().getUid())
                 .endInvolvedObject()
                 .withType("Warning")
                 .withReason("FailedMount")
@@ -407,42 +444,16 @@ class DistillationJobReconcilerIT {
                 .withLastTimestamp("2024-05-01T10:00:00Z")
                 .build())
         .create();
+    // The kubelet's Event changes no watched object; a change to the pod makes the operator look.
     client
-        .resource(
-            new PodBuilder()
-                .withNewMetadata()
-                .withName("mount-score-0-abcde")
-                .withNamespace(namespace)
-                .withUid(podUid)
-                .withLabels(Labels.stage(dj, Stage.SCORE))
-                .addNewOwnerReference()
-                .withApiVersion("batch/v1")
-                .withKind("Job")
-                .withName(score.getMetadata().getName())
-                .withUid(score.getMetadata().getUid())
-                .withController(true)
-                .endOwnerReference()
-                .endMetadata()
-                .withNewSpec()
-                .withNodeName("node-1")
-                .addNewContainer()
-                .withName(WorkerPods.CONTAINER)
-                .withImage("goldpan/worker:test")
-                .endContainer()
-                .endSpec()
-                .withNewStatus()
-                .withPhase("Pending")
-                .addNewContainerStatus()
-                .withName(WorkerPods.CONTAINER)
-                .withNewState()
-                .withNewWaiting()
-                .withReason("ContainerCreating")
-                .endWaiting()
-                .endState()
-                .endContainerStatus()
-                .endStatus()
-                .build())
-        .create();
+        .pods()
+        .inNamespace(namespace)
+        .withName(pod.getMetadata().getName())
+        .edit(
+            p -> {
+              p.getMetadata().setAnnotations(Map.of("goldpan.dev/test", "mount event written"));
+              return p;
+            });
 
     DistillationJobStatus waiting =
         awaitStatus(dj, s -> s.getStages().getScore().getState() == StageState.WAITING);

@@ -9,6 +9,8 @@ import dev.goldpan.api.v1alpha1.Phase;
 import dev.goldpan.api.v1alpha1.StageState;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -159,6 +161,63 @@ class StatusAggregatorTest {
     assertThat(condition(status, "ScoresReady").getMessage())
         .contains("Insufficient nvidia.com/gpu");
     assertThat(status.getPhase()).isEqualTo(Phase.SCORING);
+  }
+
+  @Test
+  void aPodThatCannotMountItsVolumesWaitsWithTheKubeletsEvent() {
+    DistillationJob dj = job(SPEC);
+    Pod creating =
+        waiting("score")
+            .editMetadata()
+            .withUid("pod-uid")
+            .endMetadata()
+            .withNewSpec()
+            .withNodeName("node-1")
+            .endSpec()
+            .editStatus()
+            .addNewContainerStatus()
+            .withName("worker")
+            .withNewState()
+            .withNewWaiting()
+            .withReason("ContainerCreating")
+            .endWaiting()
+            .endState()
+            .endContainerStatus()
+            .endStatus()
+            .build();
+    Event older = mountEvent("pod-uid", "2024-05-01T09:00:00Z", "secret \"old\" not found");
+    Event newer = mountEvent("pod-uid", "2024-05-01T09:30:00Z", "secret \"s3\" not found");
+    Event otherPod = mountEvent("other-uid", "2024-05-01T09:40:00Z", "secret \"x\" not found");
+
+    assertThat(StatusAggregator.waitsForVolumes(creating)).isTrue();
+    DistillationJobStatus status =
+        StatusAggregator.aggregate(
+            dj,
+            List.of(running(dj, "score")),
+            List.of(creating),
+            List.of(older, newer, otherPod),
+            IMAGE,
+            T0);
+    DistillationJobStatus withoutEvents =
+        aggregate(dj, List.of(running(dj, "score")), List.of(creating), T0);
+
+    assertThat(status.getStages().getScore().getState()).isEqualTo(StageState.WAITING);
+    assertThat(status.getStages().getScore().getReason()).isEqualTo("FailedMount");
+    assertThat(status.getStages().getScore().getMessage())
+        .isEqualTo("pod fmnist-score-0 cannot start: FailedMount: secret \"s3\" not found");
+    assertThat(withoutEvents.getStages().getScore().getState()).isEqualTo(StageState.RUNNING);
+  }
+
+  private static Event mountEvent(String podUid, String time, String message) {
+    return new EventBuilder()
+        .withNewInvolvedObject()
+        .withKind("Pod")
+        .withUid(podUid)
+        .endInvolvedObject()
+        .withReason("FailedMount")
+        .withMessage(message)
+        .withLastTimestamp(time)
+        .build();
   }
 
   @Test
