@@ -118,8 +118,16 @@ public class DistillationJobReconciler implements Reconciler<DistillationJob> {
       LOG.infof(
           "deleting %s/%s: ttlSecondsAfterFinished has passed",
           job.getMetadata().getNamespace(), job.getMetadata().getName());
-      // Only this incarnation: one created since under the same name has another UID.
-      context.getClient().resource(job).lockResourceVersion().delete();
+      // Only this version of this incarnation: a newer version or a job created since under the
+      // same name is looked at again first.
+      try {
+        context.getClient().resource(job).lockResourceVersion().delete();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+          throw e;
+        }
+        return UpdateControl.<DistillationJob>noUpdate().rescheduleAfter(CONFLICT_RETRY);
+      }
       return UpdateControl.noUpdate();
     }
 
