@@ -23,7 +23,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
             + DistillationJob.MAX_NAME_LENGTH
             + " characters: the stage Jobs' pods are named <name>-<stage>-<index>, up to"
             + " <name>-distill-999, which must fit a DNS label (63 characters)",
-    reason = "FieldValueTooLong")
+    reason = "FieldValueInvalid")
 @AdditionalPrinterColumn(
     name = "Phase",
     jsonPath = ".status.phase",
