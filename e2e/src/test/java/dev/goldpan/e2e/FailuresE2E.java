@@ -159,8 +159,9 @@ class FailuresE2E {
         .during(Duration.ofSeconds(10))
         .atMost(Duration.ofSeconds(15))
         .until(
-            () -> client.batch().v1().jobs().inNamespace(namespace).withName("doomed-score").get(),
-            j -> j == null);
+            () ->
+                client.batch().v1().jobs().inNamespace(namespace).withName("doomed-score").get()
+                    == null);
     DistillationJobStatus status = E2eCluster.job(namespace, "doomed").getStatus();
     assertThat(status.getPhase()).isEqualTo(Phase.FAILED);
     assertThat(status.getStages().getScore().getState()).isEqualTo(StageState.FAILED);
