@@ -42,8 +42,16 @@ docker_ensure() {
   "$here/tools/node-build" --only goldpan-runc >&2
   mkdir -p "$goldpan_cache"
   echo "docker: starting dockerd (log: $goldpan_cache/dockerd.log)" >&2
-  nohup dockerd --add-runtime "goldpan-runc=$goldpan_cache/bin/goldpan-runc" \
-    --default-runtime goldpan-runc >"$goldpan_cache/dockerd.log" 2>&1 &
+  # Without the descriptors this shell inherited: a caller's lock (flock /tmp/goldpan-kind.lock
+  # e2e/kind/up) would otherwise be held by the daemon for as long as it runs.
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd="${fd##*/}"
+      if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+    exec nohup dockerd --add-runtime "goldpan-runc=$goldpan_cache/bin/goldpan-runc" \
+      --default-runtime goldpan-runc >"$goldpan_cache/dockerd.log" 2>&1
+  ) &
   local pid=$!
   echo "$pid $owner" >"$goldpan_cache/dockerd.started"
   local i

@@ -25,7 +25,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 
 {{/*
 The operator's permissions on the namespaces it watches, written once: a ClusterRole uses them
-when it watches all namespaces, one Role per namespace otherwise.
+when it watches all namespaces, one Role per namespace otherwise. Nothing on Secrets: the workers
+authenticate with their own projected service-account tokens (TokenReview, in goldpan-auth). Its
+informers list only what it labelled (app.kubernetes.io/managed-by=goldpan-operator); pods get is
+for the progress endpoint on a replica whose cache lacks the pod; events list tells why a pod waits
+for its volumes.
 */}}
 {{- define "goldpan.rules" -}}
 - apiGroups: [goldpan.dev]
@@ -39,17 +43,24 @@ when it watches all namespaces, one Role per namespace otherwise.
   verbs: [list, watch, create, patch]
 - apiGroups: [""]
   resources: [pods]
-  verbs: [list, watch]
+  verbs: [get, list, watch]
 - apiGroups: [""]
-  resources: [configmaps, secrets]
+  resources: [configmaps]
   verbs: [list, watch, create, update]
 - apiGroups: [""]
   resources: [events]
-  verbs: [create]
+  verbs: [create, list]
 {{- if .Values.kueue.enabled }}
 # Suspending a job that Kueue manages deactivates its stage Job's Workload (Kueue's rules).
 - apiGroups: [kueue.x-k8s.io]
   resources: [workloads]
   verbs: [list, patch]
 {{- end }}
+{{- end -}}
+
+{{/* Cluster-scoped, whatever namespaces are watched: checking the workers' progress tokens. */}}
+{{- define "goldpan.authRules" -}}
+- apiGroups: [authentication.k8s.io]
+  resources: [tokenreviews]
+  verbs: [create]
 {{- end -}}

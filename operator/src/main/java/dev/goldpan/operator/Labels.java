@@ -10,11 +10,23 @@ public final class Labels {
   /** Name of the DistillationJob an object belongs to. */
   public static final String JOB = "goldpan.dev/job";
 
+  /**
+   * UID of the DistillationJob a worker pod belongs to: tells its pods from those of a deleted job
+   * of the same name, for the progress endpoint.
+   */
+  public static final String JOB_UID = "goldpan.dev/job-uid";
+
   /** The pipeline stage of a Job or pod. */
   public static final String STAGE = "goldpan.dev/stage";
 
   public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
   public static final String OPERATOR = "goldpan-operator";
+
+  /**
+   * The label selector of every informer on what the operator creates: it caches only its own
+   * objects, not every Job, pod or ConfigMap of the cluster.
+   */
+  public static final String SELECTOR = MANAGED_BY + "=" + OPERATOR;
 
   /** Kueue's queue label; copied to each stage Job so that Kueue queues it. */
   public static final String KUEUE_QUEUE = "kueue.x-k8s.io/queue-name";

@@ -3,6 +3,7 @@ package dev.goldpan.operator;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /** The operator's own settings ({@code goldpan.operator.*}); the Helm chart sets them. */
@@ -17,6 +18,12 @@ public interface OperatorConfig {
    * such jobs get {@link #workerImage()} when it is not set.
    */
   Optional<String> gpuWorkerImage();
+
+  /**
+   * Images that spec.worker.image may name, each a prefix (e.g. {@code ghcr.io/goldpan/}); any
+   * image when not set. The operator's own worker images are always allowed.
+   */
+  Optional<List<String>> allowedWorkerImages();
 
   /** Extended resource that GPUs are requested as, unless spec.resources.gpuResource says. */
   @WithDefault("nvidia.com/gpu")
@@ -41,12 +48,6 @@ public interface OperatorConfig {
      * http://goldpan-operator.goldpan.svc:8080. Without it, workers report to their log only.
      */
     Optional<String> url();
-
-    /**
-     * Key that per-job progress tokens are derived from (HMAC-SHA256 of the job's UID). Without it,
-     * a random key is made at start-up and tokens change when the operator restarts.
-     */
-    Optional<String> tokenKey();
 
     /** At most one status.progress write per job in this interval; later reports coalesce. */
     @WithDefault("2s")

@@ -20,18 +20,18 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
- * What happens when a job's status changes: a Kubernetes Event for every stage transition and for
- * the job's end, and the Prometheus metrics (jobs by result, stage durations, reconcile errors).
+ * What happens when a job's status changes: a Kubernetes Event for every stage transition, for a
+ * child that cannot be made, and for the job's end, and the Prometheus metrics (jobs by result,
+ * stage durations, reconcile errors).
+ *
+ * <p>"Before" is the status the API server held and "after" the one just written over it (on that
+ * very version), so each transition is recorded once, by the one write that made it, also across
+ * operator restarts; nothing is remembered in memory.
  */
 @ApplicationScoped
 public class StageTransitions {
@@ -40,20 +40,11 @@ public class StageTransitions {
   static final String JOBS_FINISHED = "goldpan.jobs.finished";
   static final String STAGE_DURATION = "goldpan.stage.duration";
   static final String RECONCILE_ERRORS = "goldpan.reconcile.errors";
-  private static final int REMEMBERED_JOBS = 10_000;
 
   private final KubernetesClient client;
   private final MeterRegistry registry;
   private final Clock clock;
   private final AtomicLong eventSequence = new AtomicLong();
-  private final Map<String, Set<String>> emitted =
-      Collections.synchronizedMap(
-          new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Set<String>> eldest) {
-              return size() > REMEMBERED_JOBS;
-            }
-          });
 
   public StageTransitions(KubernetesClient client, MeterRegistry registry, Clock clock) {
     this.client = client;
@@ -61,7 +52,10 @@ public class StageTransitions {
     this.clock = clock;
   }
 
-  /** Events and metrics for what changed between {@code before} and {@code after}. */
+  /**
+   * Events and metrics for what changed between {@code before}, the status the API server held, and
+   * {@code after}, the status written over it.
+   */
   public void record(
       DistillationJob job, DistillationJobStatus before, DistillationJobStatus after) {
     StagesStatus oldStages = before == null ? null : before.getStages();
@@ -81,7 +75,8 @@ public class StageTransitions {
             case SKIPPED -> Objects.toString(now.getMessage(), "skipped");
             default -> Objects.toString(now.getMessage(), now.getState().value());
           };
-      emit(job, now.getState() == StageState.FAILED ? "Warning" : "Normal", reason, message);
+      boolean warning = now.getState() == StageState.FAILED || now.getState() == StageState.WAITING;
+      emit(job, warning ? "Warning" : "Normal", reason, message);
       if (now.getState() == StageState.SUCCEEDED || now.getState() == StageState.FAILED) {
         Duration duration = between(now.getStartTime(), now.getCompletionTime());
         if (duration != null) {
@@ -94,6 +89,22 @@ public class StageTransitions {
               .record(duration);
         }
       }
+    }
+    Condition reconciled =
+        StatusAggregator.condition(after, StatusAggregator.RECONCILED).orElse(null);
+    Condition wasReconciled =
+        StatusAggregator.condition(before, StatusAggregator.RECONCILED).orElse(null);
+    if (reconciled != null
+        && "False".equals(reconciled.getStatus())
+        && (wasReconciled == null
+            || !"False".equals(wasReconciled.getStatus())
+            || !Objects.equals(wasReconciled.getReason(), reconciled.getReason())
+            || !Objects.equals(wasReconciled.getMessage(), reconciled.getMessage()))) {
+      emit(
+          job,
+          "Warning",
+          "ReconcileFailed",
+          reconciled.getReason() + ": " + reconciled.getMessage());
     }
     Phase oldPhase = before == null ? null : before.getPhase();
     if (after.getPhase() != oldPhase
@@ -136,13 +147,6 @@ public class StageTransitions {
   }
 
   private void emit(DistillationJob job, String type, String reason, String message) {
-    // Two reconciles can start from the same cached status before the first one's patch is
-    // seen; each transition is announced once per job (and once more at most after a restart).
-    Set<String> done =
-        emitted.computeIfAbsent(job.getMetadata().getUid(), uid -> ConcurrentHashMap.newKeySet());
-    if (!done.add(reason + "/" + message)) {
-      return;
-    }
     String now = clock.instant().toString();
     try {
       client

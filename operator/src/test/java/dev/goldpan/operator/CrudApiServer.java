@@ -3,6 +3,7 @@ package dev.goldpan.operator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -17,14 +18,17 @@ import io.fabric8.zjsonpatch.JsonDiff;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.microprofile.config.ConfigProvider;
@@ -58,6 +62,19 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * A token the mock's TokenReview accepts as {@code pod}'s projected token for the progress
+   * audience (the real API server checks a signed JWT; here the token simply names the pod).
+   */
+  static String workerToken(Pod pod) {
+    return "pod/"
+        + pod.getMetadata().getNamespace()
+        + "/"
+        + pod.getMetadata().getName()
+        + "/"
+        + pod.getMetadata().getUid();
   }
 
   /** A client for the tests themselves, told apart from the operator's by its user agent. */
@@ -119,6 +136,12 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
     private static final Set<String> SEEN = new HashSet<>();
     private static final String RULES_REVIEW =
         "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
+    private static final String TOKEN_REVIEW = "/apis/authentication.k8s.io/v1/tokenreviews";
+    private static final Pattern EVENTS =
+        Pattern.compile(
+            "^/api/v1/namespaces/(?<namespace>[^/]+)/events"
+                + "(?:\\?fieldSelector=involvedObject\\.uid(?:%3D|=)(?<uid>[^&]+).*|\\?.*)?$");
+    private static final List<JsonNode> EVENTS_SEEN = new CopyOnWriteArrayList<>();
     private static final Pattern PATH =
         Pattern.compile(
             "^/(?:api/v1|apis/(?<group>[^/]+)/[^/]+)(?:/namespaces/[^/]+)?/(?<resource>[^/?]+)"
@@ -132,6 +155,17 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
       String agent = request.getHeader("User-Agent");
       if (agent == null || !agent.startsWith(TEST_USER_AGENT)) {
         record(request);
+      }
+      if (request.getPath().startsWith(TOKEN_REVIEW)) {
+        return tokenReview(request);
+      }
+      Matcher events = EVENTS.matcher(request.getPath());
+      if (events.matches()) {
+        if ("POST".equals(request.getMethod())) {
+          return super.dispatch(remember(request));
+        } else if ("GET".equals(request.getMethod()) && events.group("uid") != null) {
+          return eventsAbout(events.group("namespace"), events.group("uid"));
+        }
       }
       return super.dispatch(request);
     }
@@ -157,6 +191,69 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
       } catch (IOException e) {
         return new MockResponse().setResponseCode(400).setBody(e.getMessage());
       }
+    }
+
+    /**
+     * Authenticates the tokens {@link #workerToken} makes, for the audiences asked (as a bound
+     * service-account token of the pod's namespace's default account would be); any other token is
+     * not authenticated.
+     */
+    private static MockResponse tokenReview(RecordedRequest request) {
+      try {
+        ObjectNode review = (ObjectNode) JSON.readTree(request.getUtf8Body());
+        String token = review.path("spec").path("token").asText();
+        ObjectNode status = review.putObject("status");
+        String[] parts = token.split("/");
+        if (parts.length == 4 && parts[0].equals("pod")) {
+          status.put("authenticated", true);
+          status.set("audiences", review.path("spec").path("audiences"));
+          ObjectNode user = status.putObject("user");
+          user.put("username", "system:serviceaccount:" + parts[1] + ":default");
+          ObjectNode extra = user.putObject("extra");
+          extra.putArray("authentication.kubernetes.io/pod-name").add(parts[2]);
+          extra.putArray("authentication.kubernetes.io/pod-uid").add(parts[3]);
+        } else {
+          status.put("authenticated", false);
+          status.put("error", "invalid bearer token");
+        }
+        review.putObject("metadata");
+        return new MockResponse().setResponseCode(201).setBody(JSON.writeValueAsString(review));
+      } catch (IOException e) {
+        return new MockResponse().setResponseCode(400).setBody(e.getMessage());
+      }
+    }
+
+    /** Keeps a created Event, for the field selector below; the request, to pass on. */
+    private static RecordedRequest remember(RecordedRequest request) {
+      byte[] body = request.getUtf8Body().getBytes(StandardCharsets.UTF_8);
+      try {
+        EVENTS_SEEN.add(JSON.readTree(body));
+      } catch (IOException e) {
+        // Not JSON: the CRUD dispatcher answers it.
+      }
+      return new RecordedRequest(
+          request.getHttpVersion(),
+          request.method(),
+          request.getPath(),
+          request.getHeaders(),
+          new Buffer(body));
+    }
+
+    /**
+     * The Events about the object of {@code uid}: the API server's field selector
+     * involvedObject.uid, which the mock's CRUD mode does not know (it matches no object).
+     */
+    private static MockResponse eventsAbout(String namespace, String uid) {
+      ObjectNode list = JSON.createObjectNode();
+      list.put("apiVersion", "v1");
+      list.put("kind", "EventList");
+      list.putObject("metadata");
+      var items = list.putArray("items");
+      EVENTS_SEEN.stream()
+          .filter(e -> namespace.equals(e.path("metadata").path("namespace").asText()))
+          .filter(e -> uid.equals(e.path("involvedObject").path("uid").asText()))
+          .forEach(items::add);
+      return new MockResponse().setResponseCode(200).setBody(list.toString());
     }
 
     private static void record(RecordedRequest request) {

@@ -12,10 +12,13 @@ import dev.goldpan.operator.dependent.WorkerPods;
 import dev.goldpan.operator.status.StatusAggregator;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,7 +26,6 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -73,9 +75,10 @@ class DistillationJobReconcilerIT {
     assertThat(task.getData().get("task.yaml"))
         .contains("kind: \"DistillationJob\"")
         .contains("pvc://fashion-mnist/");
-    Secret token = client.secrets().inNamespace(namespace).withName("pipeline-progress").get();
-    assertThat(new String(Base64.getDecoder().decode(token.getData().get("token")))).hasSize(43);
-    for (var owned : List.of(score, task, token)) {
+    assertThat(client.secrets().inNamespace(namespace).list().getItems())
+        .as("no Secret: workers authenticate with projected service-account tokens")
+        .isEmpty();
+    for (var owned : List.of(score, task)) {
       assertThat(owned.getMetadata().getOwnerReferences())
           .singleElement()
           .satisfies(
@@ -343,13 +346,11 @@ class DistillationJobReconcilerIT {
   }
 
   @Test
-  void editedOrDeletedTaskAndTokenAreRestored() {
+  void anEditedTaskIsRestored() {
     DistillationJob dj = client.resource(MockCluster.job(client, namespace, "drift")).create();
     jobs.awaitJob(dj, Stage.SCORE);
     ConfigMap task = client.configMaps().inNamespace(namespace).withName("drift-task").get();
-    Secret token = client.secrets().inNamespace(namespace).withName("drift-progress").get();
     String taskYaml = task.getData().get("task.yaml");
-    String tokenValue = token.getData().get("token");
 
     client
         .configMaps()
@@ -360,30 +361,9 @@ class DistillationJobReconcilerIT {
               c.getData().put("task.yaml", "tampered");
               return c;
             });
-    client
-        .secrets()
-        .inNamespace(namespace)
-        .withName("drift-progress")
-        .edit(
-            s -> {
-              s.getData().put("token", "dGFtcGVyZWQ=");
-              return s;
-            });
     // A change to the job makes the operator look again (as its periodic resync would).
     setSuspend(dj, true);
 
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () ->
-                client
-                    .secrets()
-                    .inNamespace(namespace)
-                    .withName("drift-progress")
-                    .get()
-                    .getData()
-                    .get("token"),
-            tokenValue::equals);
     await()
         .atMost(Duration.ofSeconds(20))
         .until(
@@ -397,6 +377,155 @@ class DistillationJobReconcilerIT {
                     .get("task.yaml"),
             yaml -> yaml.contains("pvc://fashion-mnist/") && yaml.contains("suspend: true"));
     assertThat(taskYaml).contains("suspend: false");
+  }
+
+  @Test
+  void aPodThatCannotMountItsVolumesMakesTheStageWaitAndSaysWhy() {
+    DistillationJob dj = client.resource(MockCluster.job(client, namespace, "mount")).create();
+    Job score = jobs.awaitJob(dj, Stage.SCORE);
+    Pod pod =
+        client
+            .resource(
+                new PodBuilder()
+                    .withNewMetadata()
+                    .withName("mount-score-0-abcde")
+                    .withNamespace(namespace)
+                    .withLabels(Labels.stage(dj, Stage.SCORE))
+                    .addNewOwnerReference()
+                    .withApiVersion("batch/v1")
+                    .withKind("Job")
+                    .withName(score.getMetadata().getName())
+                    .withUid(score.getMetadata().getUid())
+                    .withController(true)
+                    .endOwnerReference()
+                    .endMetadata()
+                    .withNewSpec()
+                    .withNodeName("node-1")
+                    .addNewContainer()
+                    .withName(WorkerPods.CONTAINER)
+                    .withImage("goldpan/worker:test")
+                    .endContainer()
+                    .endSpec()
+                    .withNewStatus()
+                    .withPhase("Pending")
+                    .addNewContainerStatus()
+                    .withName(WorkerPods.CONTAINER)
+                    .withNewState()
+                    .withNewWaiting()
+                    .withReason("ContainerCreating")
+                    .endWaiting()
+                    .endState()
+                    .endContainerStatus()
+                    .endStatus()
+                    .build())
+            .create();
+
+    // What the kubelet reports, and only as an Event, when a Secret volume is missing.
+    client
+        .v1()
+        .events()
+        .inNamespace(namespace)
+        .resource(
+            new EventBuilder()
+                .withNewMetadata()
+                .withName("mount-score-0-abcde.failedmount")
+                .withNamespace(namespace)
+                .endMetadata()
+                .withNewInvolvedObject()
+                .withKind("Pod")
+                .withName("mount-score-0-abcde")
+                .withNamespace(namespace)
+                .withUid(pod.getMetadata().getUid())
+                .endInvolvedObject()
+                .withType("Warning")
+                .withReason("FailedMount")
+                .withMessage(
+                    "MountVolume.SetUp failed for volume \"output-s3\" : secret \"gone\" not found")
+                .withLastTimestamp("2024-05-01T10:00:00Z")
+                .build())
+        .create();
+    // The kubelet's Event changes no watched object; a change to the pod makes the operator look.
+    client
+        .pods()
+        .inNamespace(namespace)
+        .withName(pod.getMetadata().getName())
+        .edit(
+            p -> {
+              p.getMetadata().setAnnotations(Map.of("goldpan.dev/test", "mount event written"));
+              return p;
+            });
+
+    DistillationJobStatus waiting =
+        awaitStatus(dj, s -> s.getStages().getScore().getState() == StageState.WAITING);
+    assertThat(waiting.getStages().getScore().getReason()).isEqualTo("FailedMount");
+    assertThat(waiting.getStages().getScore().getMessage())
+        .contains("mount-score-0-abcde")
+        .contains("secret \"gone\" not found");
+    assertThat(condition(waiting, "ScoresReady").getReason()).isEqualTo("FailedMount");
+    assertThat(eventReasons("mount")).contains("ScoreWaiting");
+  }
+
+  @Test
+  void aChildThatCannotBeCreatedIsInTheStatusAndAnEvent() {
+    // A ConfigMap of the task's name that the job does not own (the user's, say).
+    client
+        .configMaps()
+        .inNamespace(namespace)
+        .resource(
+            new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName("taken-task")
+                .withNamespace(namespace)
+                .endMetadata()
+                .addToData("note", "not the operator's")
+                .build())
+        .create();
+    DistillationJob dj = client.resource(MockCluster.job(client, namespace, "taken")).create();
+
+    DistillationJobStatus status =
+        awaitStatus(
+            dj,
+            s ->
+                StatusAggregator.condition(s, StatusAggregator.RECONCILED)
+                    .filter(c -> "False".equals(c.getStatus()))
+                    .isPresent());
+    Condition reconciled = condition(status, StatusAggregator.RECONCILED);
+    // The API server's reason (AlreadyExists; the mock says Invalid, the e2e suite checks it).
+    assertThat(reconciled.getReason()).isNotBlank().isNotEqualTo("OperatorException");
+    assertThat(reconciled.getMessage())
+        .contains("cannot create or update ConfigMap taken-task")
+        .contains("already exists");
+    assertThat(client.configMaps().inNamespace(namespace).withName("taken-task").get().getData())
+        .as("the user's ConfigMap is left as it was")
+        .containsEntry("note", "not the operator's");
+    assertNoJobAppears(dj, Stage.SCORE);
+    List<String> reasons =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> eventReasons("taken"), r -> r.contains("ReconcileFailed"));
+    assertThat(reasons).containsOnlyOnce("ReconcileFailed");
+  }
+
+  @Test
+  void aFailedStageWhoseJobIsDeletedIsNotRunAgain() {
+    DistillationJob dj = client.resource(MockCluster.job(client, namespace, "final")).create();
+    jobs.start(dj, Stage.SCORE);
+    jobs.finish(dj, Stage.SCORE, false, "BackoffLimitExceeded", 4);
+    awaitStatus(dj, s -> s.getPhase() == Phase.FAILED);
+
+    client.batch().v1().jobs().inNamespace(namespace).withName("final-score").delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> currentJob(dj, Stage.SCORE) == null);
+    // The deletion is an event the operator reconciles; a change to the job is another.
+    setSuspend(dj, true);
+
+    await()
+        .during(Duration.ofSeconds(3))
+        .atMost(Duration.ofSeconds(6))
+        .until(() -> currentJob(dj, Stage.SCORE) == null);
+    DistillationJobStatus status = awaitStatus(dj, s -> true);
+    assertThat(status.getPhase()).isEqualTo(Phase.FAILED);
+    assertThat(status.getStages().getScore().getState()).isEqualTo(StageState.FAILED);
+    assertThat(condition(status, "Failed").getReason()).isEqualTo("BackoffLimitExceeded");
   }
 
   private static void assertWorkerPod(Job job) {

@@ -67,6 +67,7 @@ final class JobController {
       DistillationJob dj, Stage stage, int index, int attempt, int exitCode, String message) {
     Map<String, String> labels = new LinkedHashMap<>(Labels.stage(dj, stage));
     labels.put("batch.kubernetes.io/job-completion-index", Integer.toString(index));
+    Job job = awaitJob(dj, stage);
     Pod pod =
         new PodBuilder()
             .withNewMetadata()
@@ -74,6 +75,13 @@ final class JobController {
             .withNamespace(dj.getMetadata().getNamespace())
             .withLabels(labels)
             .addToAnnotations("batch.kubernetes.io/job-completion-index", Integer.toString(index))
+            .addNewOwnerReference()
+            .withApiVersion("batch/v1")
+            .withKind("Job")
+            .withName(job.getMetadata().getName())
+            .withUid(job.getMetadata().getUid())
+            .withController(true)
+            .endOwnerReference()
             .endMetadata()
             .withNewSpec()
             .addNewContainer()

@@ -79,7 +79,6 @@ public final class OperatorLoadBenchmark {
       config = new ConfigBuilder().withMasterUrl(url).withTrustCerts(true).build();
     }
     env.put("GOLDPAN_OPERATOR_WORKER_IMAGE", "goldpan/worker:bench");
-    env.put("GOLDPAN_OPERATOR_PROGRESS_TOKEN_KEY", "bench");
     env.put("GOLDPAN_OPERATOR_LEADER_ELECTION_ENABLED", "false");
     env.put("QUARKUS_HTTP_PORT", Integer.toString(HTTP_PORT));
     env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(MANAGEMENT_PORT));

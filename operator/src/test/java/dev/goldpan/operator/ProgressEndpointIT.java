@@ -8,13 +8,12 @@ import static org.hamcrest.Matchers.containsString;
 import dev.goldpan.api.v1alpha1.DistillationJob;
 import dev.goldpan.api.v1alpha1.ProgressStatus;
 import dev.goldpan.api.v1alpha1.StageState;
-import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,29 +38,36 @@ class ProgressEndpointIT {
   }
 
   @Test
-  void refusesReportsWithoutTheJobsTokenOrWithAMalformedBody() {
+  void refusesReportsWithoutAWorkersTokenAlikeForUnknownJobsAndChecksTheBodyOnlyThen() {
     DistillationJob dj = client.resource(MockCluster.job(client, namespace, "guarded")).create();
-    String token = awaitToken(dj);
+    String token = workerToken(dj);
     String path = "/progress/" + namespace + "/guarded";
     String report = "{\"stage\":\"distill\",\"step\":1,\"totalSteps\":10,\"loss\":0.5}";
 
-    given().body(report).post(path).then().statusCode(401);
-    given().auth().oauth2("not-the-token").body(report).post(path).then().statusCode(401);
-    given()
-        .auth()
-        .oauth2(token.substring(0, token.length() - 1) + "x")
-        .body(report)
-        .post(path)
-        .then()
-        .statusCode(401);
+    String denied = given().body(report).post(path).then().statusCode(401).extract().asString();
+    assertThat(denied).contains("does not belong to a worker pod of this DistillationJob");
+    given().auth().oauth2("not-a-token").body(report).post(path).then().statusCode(401);
+    // A malformed body is only looked at once the token is accepted.
+    given().auth().oauth2("not-a-token").body("{").post(path).then().statusCode(401);
+    // An unknown job answers as a bad token does: nobody learns which jobs exist.
+    String unknown =
+        given()
+            .auth()
+            .oauth2(token)
+            .body(report)
+            .post("/progress/" + namespace + "/nobody")
+            .then()
+            .statusCode(401)
+            .extract()
+            .asString();
+    assertThat(unknown).isEqualTo(denied);
     given()
         .auth()
         .oauth2(token)
         .body(report)
-        .post("/progress/" + namespace + "/nobody")
+        .post("/progress/other-namespace/guarded")
         .then()
-        .statusCode(404)
-        .body(containsString("no DistillationJob"));
+        .statusCode(401);
     given()
         .auth()
         .oauth2(token)
@@ -95,17 +101,56 @@ class ProgressEndpointIT {
         .statusCode(400)
         .body(containsString("stage"));
 
+    // Another job's worker, and a pod of the namespace that is no worker at all.
     DistillationJob other = client.resource(MockCluster.job(client, namespace, "other")).create();
-    given().auth().oauth2(awaitToken(other)).body(report).post(path).then().statusCode(401);
+    given().auth().oauth2(workerToken(other)).body(report).post(path).then().statusCode(401);
+    Pod stranger =
+        client
+            .resource(
+                new PodBuilder()
+                    .withNewMetadata()
+                    .withName("stranger")
+                    .withNamespace(namespace)
+                    .endMetadata()
+                    .withNewSpec()
+                    .addNewContainer()
+                    .withName("c")
+                    .withImage("busybox")
+                    .endContainer()
+                    .endSpec()
+                    .build())
+            .create();
+    given()
+        .auth()
+        .oauth2(CrudApiServer.workerToken(stranger))
+        .body(report)
+        .post(path)
+        .then()
+        .statusCode(401);
     assertThat(current("guarded").getStatus().getProgress())
         .as("no refused report reached the status")
         .isNull();
   }
 
   @Test
+  void theWorkersOfADeletedJobCannotReportToItsSuccessor() {
+    DistillationJob first = client.resource(MockCluster.job(client, namespace, "again")).create();
+    String oldToken = workerToken(first);
+    client.resource(first).delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> current("again") == null);
+    DistillationJob second = client.resource(MockCluster.job(client, namespace, "again")).create();
+    assertThat(second.getMetadata().getUid()).isNotEqualTo(first.getMetadata().getUid());
+    String path = "/progress/" + namespace + "/again";
+    String report = "{\"stage\":\"score\",\"step\":1,\"totalSteps\":10}";
+
+    given().auth().oauth2(oldToken).body(report).post(path).then().statusCode(401);
+    given().auth().oauth2(workerToken(second)).body(report).post(path).then().statusCode(200);
+  }
+
+  @Test
   void writesProgressCoalescesBurstsAndSurvivesTheReconcilersStatusPatches() {
     DistillationJob dj = client.resource(MockCluster.job(client, namespace, "watched")).create();
-    String token = awaitToken(dj);
+    String token = workerToken(dj);
     String path = "/progress/" + namespace + "/watched";
 
     given()
@@ -182,19 +227,29 @@ class ProgressEndpointIT {
     return client.resources(DistillationJob.class).inNamespace(namespace).withName(name).get();
   }
 
-  private String awaitToken(DistillationJob dj) {
-    Secret secret =
-        await()
-            .atMost(Duration.ofSeconds(20))
-            .until(
-                () ->
-                    client
-                        .secrets()
-                        .inNamespace(namespace)
-                        .withName(dj.getMetadata().getName() + "-progress")
-                        .get(),
-                s -> s != null);
-    return new String(
-        Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.US_ASCII);
+  /**
+   * The progress token of a worker pod of {@code dj}'s score stage, labelled as the operator's
+   * stage Jobs label their pods, once the operator's pod cache has it.
+   */
+  private String workerToken(DistillationJob dj) {
+    Pod pod =
+        client
+            .resource(
+                new PodBuilder()
+                    .withNewMetadata()
+                    .withName(dj.getMetadata().getName() + "-score-0-" + dj.getMetadata().getUid())
+                    .withNamespace(namespace)
+                    .addToLabels(Labels.stage(dj, Stage.SCORE))
+                    .addToLabels(Labels.JOB_UID, dj.getMetadata().getUid())
+                    .endMetadata()
+                    .withNewSpec()
+                    .addNewContainer()
+                    .withName("worker")
+                    .withImage("goldpan/worker:test")
+                    .endContainer()
+                    .endSpec()
+                    .build())
+            .create();
+    return CrudApiServer.workerToken(pod);
   }
 }

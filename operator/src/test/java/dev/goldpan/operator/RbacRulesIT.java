@@ -27,6 +27,9 @@ class RbacRulesIT {
    */
   private static final Set<String> CHECKED_NOT_CALLED = Set.of("coordination.k8s.io leases update");
 
+  /** The one cluster-scoped call: checking a worker's progress token. */
+  private static final String TOKEN_REVIEWS = "authentication.k8s.io tokenreviews create";
+
   @Test
   void theClusterWideRulesGrantExactlyWhatTheOperatorCalls() {
     Set<String> called = CrudApiServer.operatorCalls();
@@ -52,14 +55,34 @@ class RbacRulesIT {
   }
 
   @Test
-  void theRulesPerWatchedNamespaceAreTheClusterWideOnes() {
+  void perWatchedNamespaceOnlyTheTokenReviewsAreClusterWide() {
+    // KueueIT runs the operator with its Kueue integration on, as the chart's kueue.enabled does.
     List<HasMetadata> chart =
         HelmChart.template(Map.of("watchNamespaces", "{team-a,team-b}", "kueue.enabled", "true"));
-    Set<String> granted = new TreeSet<>();
+    Set<String> namespaced = new TreeSet<>();
     chart.stream()
         .filter(Role.class::isInstance)
-        .forEach(role -> granted.addAll(grants(((Role) role).getRules())));
-    assertThat(granted).containsExactlyInAnyOrderElementsOf(needed(CrudApiServer.operatorCalls()));
+        .forEach(role -> namespaced.addAll(grants(((Role) role).getRules())));
+    Set<String> clusterWide = new TreeSet<>();
+    chart.stream()
+        .filter(ClusterRole.class::isInstance)
+        .forEach(role -> clusterWide.addAll(grants(((ClusterRole) role).getRules())));
+
+    assertThat(clusterWide).containsExactly(TOKEN_REVIEWS);
+    Set<String> all = new TreeSet<>(namespaced);
+    all.addAll(clusterWide);
+    assertThat(all).containsExactlyInAnyOrderElementsOf(needed(CrudApiServer.operatorCalls()));
+  }
+
+  @Test
+  void noSecretIsReadOrWritten() {
+    assertThat(CrudApiServer.operatorCalls()).noneMatch(call -> call.startsWith("core secrets "));
+    List<HasMetadata> chart = HelmChart.template(Map.of());
+    Set<String> granted = new TreeSet<>();
+    chart.stream()
+        .filter(ClusterRole.class::isInstance)
+        .forEach(role -> granted.addAll(grants(((ClusterRole) role).getRules())));
+    assertThat(granted).noneMatch(grant -> grant.contains("secrets"));
   }
 
   @Test

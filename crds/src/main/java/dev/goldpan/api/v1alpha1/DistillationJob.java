@@ -1,6 +1,7 @@
 package dev.goldpan.api.v1alpha1;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -15,6 +16,14 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Singular("distillationjob")
 @Plural("distillationjobs")
 @ShortNames("dj")
+@ValidationRule(
+    value = "self.metadata.name.size() <= " + DistillationJob.MAX_NAME_LENGTH,
+    message =
+        "metadata.name may have at most "
+            + DistillationJob.MAX_NAME_LENGTH
+            + " characters: the stage Jobs' pods are named <name>-<stage>-<index>, up to"
+            + " <name>-distill-999, which must fit a DNS label (63 characters)",
+    reason = "FieldValueInvalid")
 @AdditionalPrinterColumn(
     name = "Phase",
     jsonPath = ".status.phase",
@@ -53,4 +62,12 @@ public class DistillationJob extends CustomResource<DistillationJobSpec, Distill
   public static final String GROUP = "goldpan.dev";
   public static final String VERSION = "v1alpha1";
   public static final String CRD_NAME = "distillationjobs." + GROUP;
+
+  /**
+   * The longest name a DistillationJob may have. Each stage runs as an Indexed Job {@code
+   * <name>-<stage>}, whose pods' hostnames are {@code <name>-<stage>-<index>}; the API server
+   * refuses a Job whose last index would not make a DNS label (63 characters). The longest is the
+   * distill stage with its most shards, {@code <name>-distill-999}: 63 - 12 = 51.
+   */
+  public static final int MAX_NAME_LENGTH = 51;
 }

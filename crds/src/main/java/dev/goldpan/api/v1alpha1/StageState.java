@@ -8,6 +8,12 @@ public enum StageState {
   PENDING("Pending"),
   @JsonProperty("Queued")
   QUEUED("Queued"),
+  /**
+   * The stage's Job exists but its pods cannot start, for a reason Kubernetes gives (no node fits,
+   * the image cannot be pulled, a volume or Secret is missing); the stage's message says which.
+   */
+  @JsonProperty("Waiting")
+  WAITING("Waiting"),
   @JsonProperty("Running")
   RUNNING("Running"),
   @JsonProperty("Succeeded")

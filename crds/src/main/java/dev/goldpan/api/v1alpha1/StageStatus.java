@@ -8,7 +8,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 public class StageStatus {
 
   @JsonPropertyDescription(
-      "Pending, Queued (waiting for Kueue to admit its Job), Running, Succeeded, Failed, Suspended or Skipped.")
+      "Pending, Queued (waiting for Kueue to admit its Job), Waiting (its pods cannot start; the reason says why), Running, Succeeded, Failed, Suspended or Skipped.")
   private StageState state;
 
   @JsonPropertyDescription("Pods started for this stage, retries included.")
@@ -22,6 +22,11 @@ public class StageStatus {
 
   @JsonPropertyDescription("When the stage's Job finished (RFC 3339).")
   private String completionTime;
+
+  @JsonPropertyDescription(
+      "Why a Waiting stage's pods do not start, as Kubernetes names it: Unschedulable,"
+          + " ImagePullBackOff, ErrImagePull, CreateContainerConfigError, FailedMount...")
+  private String reason;
 
   @JsonPropertyDescription("The worker's own summary or error message.")
   private String message;
@@ -64,6 +69,14 @@ public class StageStatus {
 
   public void setCompletionTime(String completionTime) {
     this.completionTime = completionTime;
+  }
+
+  public String getReason() {
+    return reason;
+  }
+
+  public void setReason(String reason) {
+    this.reason = reason;
   }
 
   public String getMessage() {

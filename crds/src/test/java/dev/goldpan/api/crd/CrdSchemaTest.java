@@ -5,6 +5,7 @@ import static dev.goldpan.api.crd.TestManifests.with;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.goldpan.api.v1alpha1.DistillationJob;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -63,6 +64,18 @@ class CrdSchemaTest {
         .startsWith("spec.model.architecture")
         .contains("require model.architecture convnet");
     assertThat(validator.validateCreate(mlpDm)).isEmpty();
+  }
+
+  @Test
+  void aNameTooLongForTheStageJobsIsRefusedNamingTheLimit() {
+    String longest = "a".repeat(DistillationJob.MAX_NAME_LENGTH);
+
+    assertThat(validator.validateCreate(with(valid, "metadata.name", longest))).isEmpty();
+    assertThat(validator.validateCreate(with(valid, "metadata.name", longest + "b")))
+        .singleElement()
+        .asString()
+        .contains("at most 51 characters")
+        .contains("<name>-distill-999");
   }
 
   @Test

@@ -4,6 +4,7 @@ import dev.goldpan.api.v1alpha1.DistillationJob;
 import dev.goldpan.operator.KueueWorkloads;
 import dev.goldpan.operator.Labels;
 import dev.goldpan.operator.OperatorConfig;
+import dev.goldpan.operator.Ownership;
 import dev.goldpan.operator.Stage;
 import dev.goldpan.operator.status.StatusAggregator;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -14,6 +15,7 @@ import io.javaoperatorsdk.operator.processing.dependent.Matcher;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
 import jakarta.inject.Inject;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The batch/v1 Job of one stage: Indexed, one completion per ensemble member or class shard,
@@ -119,6 +121,21 @@ public abstract class StageJobDependentResource
         .edit(current -> new JobBuilder(current).editSpec().withSuspend(suspend).endSpec().build());
   }
 
+  /**
+   * The stage's Job among those the informer holds under its name: only one that this incarnation
+   * of the job owns. Another one (a predecessor's, not yet garbage-collected) is left alone, and
+   * creating ours fails visibly until it is gone.
+   */
+  @Override
+  protected Optional<Job> selectTargetSecondaryResource(
+      Set<Job> secondaryResources, DistillationJob job, Context<DistillationJob> context) {
+    String name = stage.jobName(job);
+    return secondaryResources.stream()
+        .filter(candidate -> name.equals(candidate.getMetadata().getName()))
+        .filter(candidate -> Ownership.ownedBy(candidate, job))
+        .findFirst();
+  }
+
   /** The stage's Job as the informer sees it. */
   public Optional<Job> existing(DistillationJob job, Context<DistillationJob> context) {
     return existing(job, stage, context);
@@ -131,6 +148,7 @@ public abstract class StageJobDependentResource
     return context
         .getSecondaryResourcesAsStream(Job.class)
         .filter(candidate -> name.equals(candidate.getMetadata().getName()))
+        .filter(candidate -> Ownership.ownedBy(candidate, job))
         .findFirst();
   }
 }

@@ -2,6 +2,7 @@ package dev.goldpan.operator.dependent;
 
 import dev.goldpan.api.v1alpha1.DistillationJob;
 import dev.goldpan.operator.Labels;
+import dev.goldpan.operator.Ownership;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -11,11 +12,13 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.BooleanWithUn
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /** {@code <job>-task}: the job's manifest, as the worker reads it from {@code --task}. */
 @KubernetesDependent(
     useSSA = BooleanWithUndefined.FALSE,
-    informer = @Informer(labelSelector = Labels.MANAGED_BY + "=" + Labels.OPERATOR))
+    informer = @Informer(labelSelector = Labels.SELECTOR))
 public class TaskConfigMapDependentResource
     extends CRUDKubernetesDependentResource<ConfigMap, DistillationJob> {
 
@@ -24,6 +27,20 @@ public class TaskConfigMapDependentResource
 
   public static String name(DistillationJob job) {
     return job.getMetadata().getName() + "-task";
+  }
+
+  /**
+   * Only a ConfigMap that this incarnation of the job owns is ours to update; one of the same name
+   * that is not (a predecessor's, or the user's) makes the create fail, visibly, instead.
+   */
+  @Override
+  protected Optional<ConfigMap> selectTargetSecondaryResource(
+      Set<ConfigMap> secondaryResources, DistillationJob job, Context<DistillationJob> context) {
+    String name = name(job);
+    return secondaryResources.stream()
+        .filter(candidate -> name.equals(candidate.getMetadata().getName()))
+        .filter(candidate -> Ownership.ownedBy(candidate, job))
+        .findFirst();
   }
 
   @Override

@@ -7,6 +7,7 @@ import dev.goldpan.api.v1alpha1.WorkerPodTemplate;
 import dev.goldpan.operator.Labels;
 import dev.goldpan.operator.OperatorConfig;
 import dev.goldpan.operator.Stage;
+import dev.goldpan.operator.progress.ProgressAuthenticator;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.PodSpecBuilder;
@@ -22,11 +23,16 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * The pod a stage Job runs: the worker's command, the task, the data and output volumes, the S3
  * secrets and the progress token, as the worker expects them (see the worker's CLI).
+ *
+ * <p>The progress token is the pod's own service-account token, projected by the kubelet for the
+ * audience {@value ProgressAuthenticator#AUDIENCE} only: it names the pod, the operator checks it
+ * with a TokenReview, and it is good for nothing else (the pod mounts no API token).
  */
 public final class WorkerPods {
 
@@ -40,8 +46,13 @@ public final class WorkerPods {
   static final String TASK_FILE = TASK_DIRECTORY + "/" + TaskConfigMapDependentResource.TASK_KEY;
   static final String VOLUME_ROOT = "/mnt/goldpan";
   static final String SECRETS = "/var/run/secrets/goldpan";
-  static final String PROGRESS_TOKEN_FILE =
-      SECRETS + "/progress/" + ProgressTokenSecretDependentResource.TOKEN_KEY;
+  static final String PROGRESS_TOKEN_FILE = SECRETS + "/progress/token";
+
+  /**
+   * Lifetime the worker's progress token is issued for; the kubelet renews it after 80 % of that,
+   * and the worker reads the file anew for every report.
+   */
+  static final long PROGRESS_TOKEN_SECONDS = 3600L;
 
   /** Non-root user the worker runs as when the image does not say. */
   static final long WORKER_UID = 65532L;
@@ -72,9 +83,15 @@ public final class WorkerPods {
         SECRETS + "/progress",
         true,
         new VolumeBuilder()
-            .withNewSecret()
-            .withSecretName(ProgressTokenSecretDependentResource.name(job))
-            .endSecret());
+            .withNewProjected()
+            .addNewSource()
+            .withNewServiceAccountToken()
+            .withAudience(ProgressAuthenticator.AUDIENCE)
+            .withExpirationSeconds(PROGRESS_TOKEN_SECONDS)
+            .withPath("token")
+            .endServiceAccountToken()
+            .endSource()
+            .endProjected());
     int claimNumber = 0;
     for (Map.Entry<String, Boolean> claim : claims(spec).entrySet()) {
       // Volume names are DNS labels; claim names may be longer and hold dots.
@@ -122,6 +139,7 @@ public final class WorkerPods {
       labels.putAll(podTemplate.getLabels());
     }
     labels.putAll(Labels.stage(job, stage));
+    labels.put(Labels.JOB_UID, job.getMetadata().getUid());
 
     return new PodTemplateSpecBuilder()
         .withNewMetadata()
@@ -184,6 +202,29 @@ public final class WorkerPods {
       return config.gpuWorkerImage().get();
     }
     return config.workerImage().orElse(null);
+  }
+
+  /**
+   * Why {@code job}'s spec.worker.image may not run, when the operator has an allow-list
+   * (goldpan.operator.allowed-worker-images) and the image matches none of its prefixes.
+   */
+  public static Optional<String> imageRefusal(DistillationJob job, OperatorConfig config) {
+    List<String> allowed = config.allowedWorkerImages().orElse(List.of());
+    if (allowed.isEmpty()
+        || job.getSpec().getWorker() == null
+        || job.getSpec().getWorker().getImage() == null) {
+      return Optional.empty();
+    }
+    String image = job.getSpec().getWorker().getImage();
+    if (allowed.stream().anyMatch(prefix -> !prefix.isBlank() && image.startsWith(prefix))) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "spec.worker.image "
+            + image
+            + " is not allowed here; allowed are images starting with "
+            + String.join(", ", allowed)
+            + " (Helm value allowedWorkerImages)");
   }
 
   /**

@@ -15,14 +15,18 @@ import jakarta.ws.rs.core.Response;
 import java.util.Map;
 
 /**
- * {@code POST /progress/{namespace}/{name}}: where worker pods report their progress, with their
- * job's bearer token. 200 when written, 202 when coalesced into a later write, 400 for a malformed
- * body, 401 for a missing or wrong token, 404 for an unknown job.
+ * {@code POST /progress/{namespace}/{name}}: where worker pods report their progress, with the
+ * service-account token projected into them for the audience {@value
+ * ProgressAuthenticator#AUDIENCE}. 200 when written, 202 when coalesced into a later write, 400 for
+ * a malformed body (only once the token is accepted), 401 for anything else: a missing or wrong
+ * token, a pod that is not one of the job's workers, or a job that does not exist, all alike.
  */
 @Path("/progress")
 public class ProgressResource {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String DENIED =
+      "the token does not belong to a worker pod of this DistillationJob";
 
   private final ProgressService service;
 
@@ -41,7 +45,7 @@ public class ProgressResource {
       String body) {
     String token = bearerToken(authorization);
     if (token == null) {
-      return unauthorized("an Authorization: Bearer <token> header is required");
+      return unauthorized(DENIED);
     }
     ProgressService.Outcome outcome;
     try {
@@ -52,9 +56,7 @@ public class ProgressResource {
     return switch (outcome) {
       case APPLIED -> Response.ok(Map.of("applied", true)).build();
       case COALESCED -> Response.accepted(Map.of("applied", false, "coalesced", true)).build();
-      case UNKNOWN_JOB ->
-          error(Response.Status.NOT_FOUND, "no DistillationJob " + namespace + "/" + name);
-      case WRONG_TOKEN -> unauthorized("the token is not this job's");
+      case DENIED -> unauthorized(DENIED);
     };
   }
 

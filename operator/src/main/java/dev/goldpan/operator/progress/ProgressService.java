@@ -2,8 +2,11 @@ package dev.goldpan.operator.progress;
 
 import dev.goldpan.api.v1alpha1.DistillationJob;
 import dev.goldpan.api.v1alpha1.ProgressStatus;
+import dev.goldpan.operator.Labels;
+import dev.goldpan.operator.OperatorCaches;
 import dev.goldpan.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -17,6 +20,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -25,10 +29,11 @@ import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
- * Checks a report's token and writes {@code status.progress} by server-side apply with its own
- * field manager, so that the reconciler's status patches and these writes never clobber each other.
- * At most one write per job per {@code goldpan.operator.progress.min-interval}; a report inside the
- * interval replaces the pending one, which is written when the interval ends.
+ * Checks a report's token, then that the pod it was issued to is a worker of this incarnation of
+ * the job, and writes {@code status.progress} by server-side apply with its own field manager, so
+ * that the reconciler's status patches and these writes never clobber each other. At most one write
+ * per job per {@code goldpan.operator.progress.min-interval}; a report inside the interval replaces
+ * the pending one, which is written when the interval ends.
  */
 @ApplicationScoped
 public class ProgressService {
@@ -42,12 +47,16 @@ public class ProgressService {
   public enum Outcome {
     APPLIED,
     COALESCED,
-    UNKNOWN_JOB,
-    WRONG_TOKEN
+    /**
+     * Not a worker's token, or not one of this job's workers, or no such job: one answer for all,
+     * so that a caller learns nothing about which jobs exist.
+     */
+    DENIED
   }
 
   private final KubernetesClient client;
-  private final ProgressTokens tokens;
+  private final ProgressAuthenticator authenticator;
+  private final OperatorCaches caches;
   private final Clock clock;
   private final Duration minInterval;
   private final Map<String, JobProgress> jobs = new ConcurrentHashMap<>();
@@ -60,23 +69,31 @@ public class ProgressService {
           });
 
   public ProgressService(
-      KubernetesClient client, ProgressTokens tokens, Clock clock, OperatorConfig config) {
+      KubernetesClient client,
+      ProgressAuthenticator authenticator,
+      OperatorCaches caches,
+      Clock clock,
+      OperatorConfig config) {
     this.client = client;
-    this.tokens = tokens;
+    this.authenticator = authenticator;
+    this.caches = caches;
     this.clock = clock;
     this.minInterval = config.progress().minInterval();
   }
 
-  /** Authenticates the report for {@code namespace/name}, then writes or coalesces it. */
+  /**
+   * Authenticates the report for {@code namespace/name} (the token first, before anything is read),
+   * then writes or coalesces it.
+   */
   public Outcome report(
       String namespace, String name, String token, Supplier<ProgressReport> report) {
-    DistillationJob job =
-        client.resources(DistillationJob.class).inNamespace(namespace).withName(name).get();
-    if (job == null) {
-      return Outcome.UNKNOWN_JOB;
+    Optional<WorkerIdentity> worker = authenticator.authenticate(token);
+    if (worker.isEmpty() || !worker.get().namespace().equals(namespace)) {
+      return Outcome.DENIED;
     }
-    if (!tokens.matches(job, token)) {
-      return Outcome.WRONG_TOKEN;
+    DistillationJob job = job(namespace, name);
+    if (job == null || !isWorkerOf(worker.get(), job)) {
+      return Outcome.DENIED;
     }
     ProgressReport parsed = report.get();
     Instant now = clock.instant();
@@ -95,6 +112,41 @@ public class ProgressService {
       }
       return Outcome.COALESCED;
     }
+  }
+
+  /**
+   * Whether the token's pod runs a stage of this incarnation of {@code job}: a pod of the same UID,
+   * labelled with the job's name and UID (a pod of a deleted job of the same name is not).
+   */
+  private boolean isWorkerOf(WorkerIdentity worker, DistillationJob job) {
+    Pod pod = pod(worker.namespace(), worker.podName());
+    if (pod == null || !worker.podUid().equals(pod.getMetadata().getUid())) {
+      return false;
+    }
+    Map<String, String> labels = pod.getMetadata().getLabels();
+    return labels != null
+        && Labels.OPERATOR.equals(labels.get(Labels.MANAGED_BY))
+        && job.getMetadata().getName().equals(labels.get(Labels.JOB))
+        && job.getMetadata().getUid().equals(labels.get(Labels.JOB_UID));
+  }
+
+  /** From the controller's cache; from the API server only where the cache lacks it. */
+  private DistillationJob job(String namespace, String name) {
+    return caches
+        .job(namespace, name)
+        .orElseGet(
+            () ->
+                client
+                    .resources(DistillationJob.class)
+                    .inNamespace(namespace)
+                    .withName(name)
+                    .get());
+  }
+
+  private Pod pod(String namespace, String name) {
+    return caches
+        .pod(namespace, name)
+        .orElseGet(() -> client.pods().inNamespace(namespace).withName(name).get());
   }
 
   void onStop(@Observes ShutdownEvent event) {

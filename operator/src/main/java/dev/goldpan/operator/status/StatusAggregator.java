@@ -17,6 +17,7 @@ import dev.goldpan.operator.dependent.WorkerPods;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -49,6 +50,12 @@ public final class StatusAggregator {
   public static final String FAILED = "Failed";
   public static final String SUSPENDED = "Suspended";
 
+  /**
+   * Whether the operator could make the job's children (task ConfigMap, stage Jobs) as the spec
+   * asks: False, with the API server's reason and message, while creating or updating one fails.
+   */
+  public static final String RECONCILED = "Reconciled";
+
   /** Reason of the Failed condition when spec.activeDeadlineSeconds ran out. */
   public static final String DEADLINE_EXCEEDED = "DeadlineExceeded";
 
@@ -68,6 +75,21 @@ public final class StatusAggregator {
    */
   public static DistillationJobStatus aggregate(
       DistillationJob job, List<Job> jobs, List<Pod> pods, String workerImage, Instant now) {
+    return aggregate(job, jobs, pods, List.of(), workerImage, now);
+  }
+
+  /**
+   * The status {@code job} should have, as {@link #aggregate(DistillationJob, List, List, String,
+   * Instant)}, where {@code podEvents} are the Events about pods that wait to start (the kubelet
+   * reports a missing volume or Secret only there).
+   */
+  public static DistillationJobStatus aggregate(
+      DistillationJob job,
+      List<Job> jobs,
+      List<Pod> pods,
+      List<Event> podEvents,
+      String workerImage,
+      Instant now) {
     DistillationJobStatus previous =
         job.getStatus() != null ? job.getStatus() : new DistillationJobStatus();
     Map<Stage, StageObservation> observed = new EnumMap<>(Stage.class);
@@ -86,7 +108,11 @@ public final class StatusAggregator {
               .sorted(Comparator.comparing(t -> Objects.toString(t.finishedAt(), "")))
               .toList();
       List<Pod> waiting = pods.stream().filter(p -> isPodOf(p, stage) && isPending(p)).toList();
-      observed.put(stage, new StageObservation(stage, stageJob, ends, waiting));
+      boolean running = pods.stream().anyMatch(p -> isPodOf(p, stage) && isRunning(p));
+      observed.put(
+          stage,
+          new StageObservation(
+              stage, stageJob, ends, waiting, running, stage.in(previous.getStages())));
     }
 
     DistillationJobStatus status = new DistillationJobStatus();
@@ -105,7 +131,7 @@ public final class StatusAggregator {
     StagesStatus stages = new StagesStatus();
     Map<Stage, StageStatus> byStage = new EnumMap<>(Stage.class);
     for (StageObservation observation : observed.values()) {
-      StageStatus stageStatus = stageStatus(job, observation, deadline);
+      StageStatus stageStatus = stageStatus(job, observation, podEvents, deadline);
       if (stageStatus.getState() == StageState.SUCCEEDED && stageStatus.getMessage() == null) {
         // The pods are gone (garbage-collected); their message is not.
         stageStatus.setMessage(previousStage(previous, observation.stage()));
@@ -118,6 +144,7 @@ public final class StatusAggregator {
     status.setStages(stages);
 
     Failure failure = failure(job, observed, byStage, deadline);
+    boolean gone = observed.values().stream().anyMatch(StageObservation::finishedAndGone);
     boolean succeeded = byStage.get(Stage.EVALUATE).getState() == StageState.SUCCEEDED;
     boolean suspended =
         !succeeded && failure == null && Boolean.TRUE.equals(job.getSpec().getSuspend());
@@ -130,10 +157,65 @@ public final class StatusAggregator {
     }
     Stage current = currentStage(byStage, failure);
     status.setStage(current == null ? null : current.id());
-    status.setReason(reason(current, observed, byStage, failure));
-    status.setResult(result(job, observed, previous.getResult()));
+    status.setReason(reason(current, byStage, failure));
+    // A finished stage's Job that was deleted takes its result with it; what was read stands.
+    status.setResult(
+        gone && previous.getResult() != null
+            ? previous.getResult()
+            : result(job, observed, previous.getResult()));
     status.setConditions(
         conditions(job, previous, byStage, succeeded, failure, suspended, workerImage, now));
+    return status;
+  }
+
+  /** Reason of the Accepted condition when spec.worker.image is not on the allow-list. */
+  public static final String IMAGE_NOT_ALLOWED = "ImageNotAllowed";
+
+  /**
+   * {@code status} with its Accepted condition False: spec.worker.image is not on the operator's
+   * allow-list ({@code message} says which are), so no stage runs.
+   */
+  public static DistillationJobStatus imageNotAllowed(
+      DistillationJob job, DistillationJobStatus status, String message, Instant now) {
+    List<Condition> conditions = new ArrayList<>(status.getConditions());
+    conditions.replaceAll(
+        c ->
+            ACCEPTED.equals(c.getType())
+                ? condition(
+                    job.getStatus(),
+                    ACCEPTED,
+                    false,
+                    IMAGE_NOT_ALLOWED,
+                    message,
+                    job.getMetadata().getGeneration(),
+                    now)
+                : c);
+    status.setConditions(conditions);
+    return status;
+  }
+
+  /**
+   * {@code status} with its Reconciled condition False: making or updating a child failed, for
+   * {@code reason} (the API server's, e.g. AlreadyExists, Forbidden, Invalid) and {@code message}.
+   */
+  public static DistillationJobStatus reconcileFailed(
+      DistillationJob job,
+      DistillationJobStatus status,
+      String reason,
+      String message,
+      Instant now) {
+    List<Condition> conditions = new ArrayList<>(status.getConditions());
+    conditions.removeIf(c -> RECONCILED.equals(c.getType()));
+    conditions.add(
+        condition(
+            job.getStatus(),
+            RECONCILED,
+            false,
+            reason,
+            truncate(message),
+            job.getMetadata().getGeneration(),
+            now));
+    status.setConditions(conditions);
     return status;
   }
 
@@ -169,11 +251,28 @@ public final class StatusAggregator {
   }
 
   /**
-   * What was seen of one stage: its Job (null before it exists), its pods' ends, and its pods that
-   * have not started yet.
+   * What was seen of one stage: its Job (null before it exists, or once deleted), its pods' ends,
+   * its pods that have not started yet, whether one of its pods runs, and what the status said of
+   * the stage before.
    */
   private record StageObservation(
-      Stage stage, Job job, List<TerminationMessage> ends, List<Pod> waiting) {
+      Stage stage,
+      Job job,
+      List<TerminationMessage> ends,
+      List<Pod> waiting,
+      boolean running,
+      StageStatus previous) {
+
+    /**
+     * The stage had finished (Succeeded or Failed) and its Job is gone: deleted by hand, say. A
+     * finished stage stays finished; nothing runs it again.
+     */
+    boolean finishedAndGone() {
+      return job == null
+          && previous != null
+          && (previous.getState() == StageState.SUCCEEDED
+              || previous.getState() == StageState.FAILED);
+    }
 
     /** The newest successful end of each completion index. */
     Map<Integer, TerminationMessage> successes() {
@@ -199,9 +298,6 @@ public final class StatusAggregator {
 
   private record Failure(Stage stage, String reason, String message) {}
 
-  /** Why a pod waits: Kubernetes' reason (Unschedulable, ImagePullBackOff, ...) and a sentence. */
-  record Waiting(String reason, String message) {}
-
   private static boolean isPodOf(Pod pod, Stage stage) {
     Map<String, String> labels = pod.getMetadata().getLabels();
     return labels != null && stage.id().equals(labels.get(Labels.STAGE));
@@ -214,13 +310,16 @@ public final class StatusAggregator {
   }
 
   private static StageStatus stageStatus(
-      DistillationJob job, StageObservation observation, boolean deadline) {
+      DistillationJob job, StageObservation observation, List<Event> podEvents, boolean deadline) {
     StageStatus status = new StageStatus();
     Stage stage = observation.stage();
     if (stage.skipped(job.getSpec())) {
       status.setState(StageState.SKIPPED);
       status.setMessage("precomputed scores from spec.selection.static.scoresSource");
       return status;
+    }
+    if (observation.finishedAndGone()) {
+      return observation.previous();
     }
     Job stageJob = observation.job();
     if (stageJob == null) {
@@ -268,11 +367,27 @@ public final class StatusAggregator {
         status.setState(StageState.SUSPENDED);
       }
     } else {
-      status.setState(StageState.RUNNING);
-      waiting(observation).ifPresent(why -> status.setMessage(truncate(why.message())));
+      Optional<Waiting> waiting =
+          observation.waiting().stream()
+              .map(pod -> whyNotRunning(pod, podEvents))
+              .flatMap(Optional::stream)
+              .findFirst();
+      status.setState(
+          waiting.isPresent() && !observation.running() ? StageState.WAITING : StageState.RUNNING);
+      waiting.ifPresent(
+          why -> {
+            status.setReason(why.reason());
+            status.setMessage(truncate(why.message()));
+          });
     }
     return status;
   }
+
+  /**
+   * Why a pod does not start: a reason as Kubernetes names it (Unschedulable, ImagePullBackOff,
+   * FailedMount...) and a message that names the pod.
+   */
+  record Waiting(String reason, String message) {}
 
   /** Container states in which a pod waits for something that will not come by itself. */
   private static final Set<String> STUCK_CONTAINER_REASONS =
@@ -284,10 +399,41 @@ public final class StatusAggregator {
           "CreateContainerConfigError",
           "CreateContainerError");
 
+  /** Kubelet Event reasons of a pod whose volumes cannot be set up (e.g. a missing Secret). */
+  private static final Set<String> STUCK_VOLUME_EVENTS =
+      Set.of("FailedMount", "FailedAttachVolume");
+
   private static boolean isPending(Pod pod) {
     return pod.getMetadata().getDeletionTimestamp() == null
         && pod.getStatus() != null
         && "Pending".equals(pod.getStatus().getPhase());
+  }
+
+  private static boolean isRunning(Pod pod) {
+    return pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase());
+  }
+
+  /**
+   * Whether {@code pod} waits with a container that is still being created: then its volumes may be
+   * what it waits for, which only the kubelet's Events tell.
+   */
+  public static boolean waitsForVolumes(Pod pod) {
+    if (!isPending(pod) || !isScheduled(pod)) {
+      return false;
+    }
+    List<ContainerStatus> containers = pod.getStatus().getContainerStatuses();
+    return containers == null
+        || containers.isEmpty()
+        || containers.stream()
+            .anyMatch(
+                c ->
+                    c.getState() != null
+                        && c.getState().getWaiting() != null
+                        && "ContainerCreating".equals(c.getState().getWaiting().getReason()));
+  }
+
+  private static boolean isScheduled(Pod pod) {
+    return pod.getSpec() != null && pod.getSpec().getNodeName() != null;
   }
 
   /**
@@ -303,19 +449,13 @@ public final class StatusAggregator {
         && !deadlineExceeded(job);
   }
 
-  /** The first reason why one of the stage's pods does not run, if Kubernetes gives one. */
-  private static Optional<Waiting> waiting(StageObservation observation) {
-    return observation.waiting().stream()
-        .map(StatusAggregator::whyNotRunning)
-        .flatMap(Optional::stream)
-        .findFirst();
-  }
-
   /**
    * Why a pending pod does not run, when Kubernetes says so: the scheduler found no node for it
-   * (e.g. not enough GPUs), or its container cannot be created (e.g. its image cannot be pulled).
+   * (e.g. not enough GPUs), its container cannot be created (e.g. its image cannot be pulled, or a
+   * Secret its environment names is missing), or the kubelet cannot mount its volumes (e.g. a
+   * missing Secret), as {@code events} about the pod say.
    */
-  static Optional<Waiting> whyNotRunning(Pod pod) {
+  static Optional<Waiting> whyNotRunning(Pod pod, List<Event> events) {
     var status = pod.getStatus();
     String name = pod.getMetadata().getName();
     if (status.getConditions() != null) {
@@ -325,7 +465,7 @@ public final class StatusAggregator {
             && "Unschedulable".equals(condition.getReason())) {
           return Optional.of(
               new Waiting(
-                  condition.getReason(),
+                  "Unschedulable",
                   "pod "
                       + name
                       + " cannot be scheduled: "
@@ -348,7 +488,29 @@ public final class StatusAggregator {
         }
       }
     }
+    if (waitsForVolumes(pod)) {
+      return events.stream()
+          .filter(e -> e.getInvolvedObject() != null)
+          .filter(e -> Objects.equals(pod.getMetadata().getUid(), e.getInvolvedObject().getUid()))
+          .filter(e -> STUCK_VOLUME_EVENTS.contains(e.getReason()))
+          .max(Comparator.comparing(StatusAggregator::eventTime))
+          .map(
+              e ->
+                  new Waiting(
+                      e.getReason(),
+                      "pod " + name + " cannot start: " + e.getReason() + ": " + e.getMessage()));
+    }
     return Optional.empty();
+  }
+
+  private static String eventTime(Event event) {
+    if (event.getLastTimestamp() != null) {
+      return event.getLastTimestamp();
+    }
+    if (event.getEventTime() != null && event.getEventTime().getTime() != null) {
+      return event.getEventTime().getTime();
+    }
+    return Objects.toString(event.getFirstTimestamp(), "");
   }
 
   /** The Job's own account of its failure, when no pod left one. */
@@ -400,11 +562,12 @@ public final class StatusAggregator {
           reason,
           truncate("the " + stage.id() + " stage failed: " + byStage.get(stage).getMessage()));
     }
+    Condition previous = condition(job.getStatus(), FAILED).orElse(null);
+    if (previous != null && "True".equals(previous.getStatus())) {
+      // Failed is final: a failed stage whose Job was deleted does not make the job run again.
+      return new Failure(null, previous.getReason(), previous.getMessage());
+    }
     if (deadline) {
-      Condition previous = condition(job.getStatus(), FAILED).orElse(null);
-      if (previous != null && DEADLINE_EXCEEDED.equals(previous.getReason())) {
-        return new Failure(null, DEADLINE_EXCEEDED, previous.getMessage());
-      }
       return new Failure(
           null,
           DEADLINE_EXCEEDED,
@@ -433,20 +596,17 @@ public final class StatusAggregator {
    * status.reason: the Failed condition's reason, Queued while Kueue holds the current stage's Job,
    * or Kubernetes' reason why its pods do not run; null while the job runs or after it succeeded.
    */
-  private static String reason(
-      Stage current,
-      Map<Stage, StageObservation> observed,
-      Map<Stage, StageStatus> byStage,
-      Failure failure) {
+  private static String reason(Stage current, Map<Stage, StageStatus> byStage, Failure failure) {
     if (failure != null) {
       return failure.reason();
     }
     if (current == null) {
       return null;
     }
-    return switch (byStage.get(current).getState()) {
+    StageStatus stage = byStage.get(current);
+    return switch (stage.getState()) {
       case QUEUED -> QUEUED;
-      case RUNNING -> waiting(observed.get(current)).map(Waiting::reason).orElse(null);
+      case WAITING, RUNNING -> stage.getReason();
       default -> null;
     };
   }
@@ -638,6 +798,15 @@ public final class StatusAggregator {
             : condition(
                 previous, FAILED, false, "NoFailure", "no stage has failed", generation, now));
     conditions.add(
+        condition(
+            previous,
+            RECONCILED,
+            true,
+            "ChildrenReconciled",
+            "the task ConfigMap and the stage Jobs are as the spec asks",
+            generation,
+            now));
+    conditions.add(
         suspended
             ? condition(
                 previous,
@@ -696,6 +865,15 @@ public final class StatusAggregator {
               false,
               "StageSuspended",
               "Job " + stage.getJob() + " is suspended",
+              generation,
+              now);
+      case WAITING ->
+          condition(
+              previous,
+              type,
+              false,
+              Objects.toString(stage.getReason(), "PodsWaiting"),
+              Objects.toString(stage.getMessage(), ""),
               generation,
               now);
       case PENDING ->

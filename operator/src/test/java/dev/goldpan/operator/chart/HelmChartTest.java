@@ -16,8 +16,11 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
@@ -25,8 +28,6 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.RoleRef;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -217,14 +218,14 @@ class HelmChartTest {
   @Test
   void watchingAllNamespacesBindsAClusterRoleToTheServiceAccount() {
     List<HasMetadata> objects = HelmChart.template(Map.of());
-    ClusterRole clusterRole = one(objects, ClusterRole.class);
-    assertThat(clusterRole.getMetadata().getName()).isEqualTo(FULLNAME);
+    ClusterRole clusterRole = named(all(objects, ClusterRole.class), FULLNAME);
     // Which verbs: RbacRulesIT checks them against the calls the operator makes.
     assertThat(clusterRole.getRules()).isNotEmpty();
 
-    ClusterRoleBinding binding = one(objects, ClusterRoleBinding.class);
+    ClusterRoleBinding binding = named(all(objects, ClusterRoleBinding.class), FULLNAME);
     assertRoleRef(binding.getRoleRef(), "ClusterRole", FULLNAME);
     assertBoundToServiceAccount(objects, binding.getSubjects());
+    assertTokenReviewsBound(objects);
 
     assertThat(all(objects, Role.class))
         .extracting(role -> role.getMetadata().getName())
@@ -236,10 +237,11 @@ class HelmChartTest {
 
   @Test
   void watchingListedNamespacesGivesOneRoleInEachAndNoClusterRole() {
-    List<PolicyRule> clusterRules = one(HelmChart.template(Map.of()), ClusterRole.class).getRules();
+    List<PolicyRule> clusterRules =
+        named(all(HelmChart.template(Map.of()), ClusterRole.class), FULLNAME).getRules();
     List<HasMetadata> objects = HelmChart.template(Map.of("watchNamespaces", TEAMS));
-    assertThat(all(objects, ClusterRole.class)).isEmpty();
-    assertThat(all(objects, ClusterRoleBinding.class)).isEmpty();
+    // Only the token reviews of the progress endpoint, which are not namespaced.
+    assertTokenReviewsBound(objects);
 
     List<Role> watched =
         all(objects, Role.class).stream()
@@ -295,27 +297,105 @@ class HelmChartTest {
     List<HasMetadata> objects = HelmChart.template(Map.of("leaderElection.enabled", "false"));
     assertThat(all(objects, Role.class)).isEmpty();
     assertThat(all(objects, RoleBinding.class)).isEmpty();
-    assertThat(all(objects, ClusterRole.class)).hasSize(1);
+    assertThat(all(objects, ClusterRole.class)).hasSize(2);
   }
 
   @Test
-  void progressTokenKeyComesFromTheChartsSecret() {
-    List<HasMetadata> objects = HelmChart.template(Map.of());
-    Secret secret = named(all(objects, Secret.class), FULLNAME + "-progress-key");
-    assertThat(secret.getMetadata().getNamespace()).isEqualTo(HelmChart.NAMESPACE);
-    String key =
-        new String(Base64.getDecoder().decode(secret.getData().get("key")), StandardCharsets.UTF_8);
-    assertThat(key).hasSize(48).matches("[A-Za-z0-9]+");
+  void theChartRendersTheSameTwiceAndHoldsNoSecret() {
+    // helm template and Argo CD render without a cluster: nothing may depend on lookup or chance.
+    List<HasMetadata> first = HelmChart.template(Map.of());
+    assertThat(first).isEqualTo(HelmChart.template(Map.of()));
+    assertThat(all(first, Secret.class)).isEmpty();
+    assertThat(container(one(first, Deployment.class)).getEnv())
+        .extracting(EnvVar::getName)
+        .noneMatch(name -> name.contains("TOKEN"));
+  }
 
-    EnvVar tokenKey =
-        container(one(objects, Deployment.class)).getEnv().stream()
-            .filter(variable -> variable.getName().equals("GOLDPAN_OPERATOR_PROGRESS_TOKEN_KEY"))
-            .findFirst()
-            .orElseThrow();
-    assertThat(tokenKey.getValue()).isNull();
-    assertThat(tokenKey.getValueFrom().getSecretKeyRef().getName())
-        .isEqualTo(secret.getMetadata().getName());
-    assertThat(tokenKey.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("key");
+  @Test
+  void onlyWorkerPodsReachTheProgressPortAndMetricsOnlyTheListedPeers() {
+    NetworkPolicy closed = one(HelmChart.template(Map.of()), NetworkPolicy.class);
+    assertThat(closed.getSpec().getPodSelector().getMatchLabels())
+        .isEqualTo(
+            one(HelmChart.template(Map.of()), Deployment.class)
+                .getSpec()
+                .getSelector()
+                .getMatchLabels());
+    assertThat(closed.getSpec().getPolicyTypes()).containsExactly("Ingress");
+    assertThat(closed.getSpec().getIngress())
+        .singleElement()
+        .satisfies(
+            rule -> {
+              assertThat(rule.getPorts())
+                  .extracting(p -> p.getPort().getStrVal())
+                  .containsExactly("http");
+              assertThat(rule.getFrom())
+                  .singleElement()
+                  .satisfies(
+                      peer ->
+                          assertThat(peer.getPodSelector().getMatchLabels())
+                              .containsExactly(
+                                  Map.entry("app.kubernetes.io/managed-by", "goldpan-operator")));
+            });
+
+    NetworkPolicy scraped =
+        one(
+            HelmChart.template(
+                Map.of("networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team", "obs")),
+            NetworkPolicy.class);
+    assertThat(scraped.getSpec().getIngress()).hasSize(2);
+    assertThat(scraped.getSpec().getIngress().get(1).getPorts())
+        .extracting(p -> p.getPort().getStrVal())
+        .containsExactly("management");
+    assertThat(
+            scraped
+                .getSpec()
+                .getIngress()
+                .get(1)
+                .getFrom()
+                .get(0)
+                .getNamespaceSelector()
+                .getMatchLabels())
+        .containsExactly(Map.entry("team", "obs"));
+    assertThat(
+            all(HelmChart.template(Map.of("networkPolicy.enabled", "false")), NetworkPolicy.class))
+        .isEmpty();
+  }
+
+  @Test
+  void anImageAllowListIsEnforcedAtAdmissionAndByTheOperator() {
+    assertThat(all(HelmChart.template(Map.of()), ValidatingAdmissionPolicy.class)).isEmpty();
+
+    List<HasMetadata> objects =
+        HelmChart.template(Map.of("allowedWorkerImages", "{ghcr.io/goldpan/,registry.example/w:}"));
+    ValidatingAdmissionPolicy policy = one(objects, ValidatingAdmissionPolicy.class);
+    assertThat(policy.getSpec().getVariables().get(0).getExpression())
+        .isEqualTo("[\"ghcr.io/goldpan/\",\"registry.example/w:\"]");
+    ValidatingAdmissionPolicyBinding binding = one(objects, ValidatingAdmissionPolicyBinding.class);
+    assertThat(binding.getSpec().getPolicyName()).isEqualTo(policy.getMetadata().getName());
+    assertThat(binding.getSpec().getValidationActions()).containsExactly("Deny");
+    assertThat(container(one(objects, Deployment.class)).getEnv())
+        .filteredOn(e -> e.getName().equals("GOLDPAN_OPERATOR_ALLOWED_WORKER_IMAGES"))
+        .extracting(EnvVar::getValue)
+        .containsExactly("ghcr.io/goldpan/,registry.example/w:");
+  }
+
+  /** Only TokenReviews are cluster-wide and always granted, bound to the operator's account. */
+  private static void assertTokenReviewsBound(List<HasMetadata> objects) {
+    ClusterRole auth = named(all(objects, ClusterRole.class), FULLNAME + "-auth");
+    assertThat(auth.getRules())
+        .singleElement()
+        .satisfies(
+            rule -> {
+              assertThat(rule.getApiGroups()).containsExactly("authentication.k8s.io");
+              assertThat(rule.getResources()).containsExactly("tokenreviews");
+              assertThat(rule.getVerbs()).containsExactly("create");
+            });
+    ClusterRoleBinding binding = named(all(objects, ClusterRoleBinding.class), FULLNAME + "-auth");
+    assertRoleRef(binding.getRoleRef(), "ClusterRole", FULLNAME + "-auth");
+    assertBoundToServiceAccount(objects, binding.getSubjects());
+    assertThat(all(objects, ClusterRole.class))
+        .extracting(role -> role.getMetadata().getName())
+        .containsAnyOf(FULLNAME + "-auth");
   }
 
   private static void assertProbe(Container container, Probe probe, String path) {

@@ -235,6 +235,61 @@ class WorkerPodsTest {
   }
 
   @Test
+  void theProgressTokenIsTheKubeletsProjectedTokenForTheOperatorOnly() {
+    PodTemplateSpec template = template(spec("pvc://data/d/", "pvc://results/r/"), CONFIG);
+
+    var token =
+        volume(template, "progress-token")
+            .getProjected()
+            .getSources()
+            .get(0)
+            .getServiceAccountToken();
+    assertThat(token.getAudience()).isEqualTo("goldpan-progress");
+    assertThat(token.getExpirationSeconds()).isEqualTo(3600L);
+    assertThat(worker(template).getEnv())
+        .filteredOn(e -> e.getName().equals("GOLDPAN_PROGRESS_TOKEN_FILE"))
+        .extracting(EnvVar::getValue)
+        .containsExactly("/var/run/secrets/goldpan/progress/" + token.getPath());
+    // No token for the API server itself.
+    assertThat(template.getSpec().getAutomountServiceAccountToken()).isFalse();
+    assertThat(template.getMetadata().getLabels())
+        .containsEntry("goldpan.dev/job-uid", "6a1c2f0e-4b7d-4d0e-9a51-3f2b8c9d0e11");
+  }
+
+  @Test
+  void anImageOffTheAllowListIsRefusedNamingTheList() {
+    OperatorConfig allowList =
+        new StubConfig(
+            Optional.of("w"),
+            "nvidia.com/gpu",
+            Optional.empty(),
+            List.of("ghcr.io/goldpan/", "registry.example/team-a/worker:"));
+    String spec = spec("pvc://data/d/", "pvc://results/r/");
+
+    assertThat(WorkerPods.imageRefusal(job(spec), allowList)).isEmpty();
+    assertThat(
+            WorkerPods.imageRefusal(
+                job(spec + "worker:\n  image: ghcr.io/goldpan/goldpan-worker:0.2\n"), allowList))
+        .isEmpty();
+    assertThat(
+            WorkerPods.imageRefusal(
+                job(spec + "worker:\n  image: registry.example/team-a/worker:1\n"), allowList))
+        .isEmpty();
+    assertThat(
+            WorkerPods.imageRefusal(
+                job(spec + "worker:\n  image: evil.example/miner:1\n"), allowList))
+        .hasValueSatisfying(
+            message ->
+                assertThat(message)
+                    .contains("evil.example/miner:1")
+                    .contains("ghcr.io/goldpan/, registry.example/team-a/worker:"));
+    assertThat(
+            WorkerPods.imageRefusal(job(spec + "worker:\n  image: evil.example/miner:1\n"), CONFIG))
+        .as("no allow-list: any image")
+        .isEmpty();
+  }
+
+  @Test
   void withoutAProgressUrlThereIsNone() {
     List<EnvVar> env = worker(template(spec("pvc://data/d/", "pvc://results/r/"), CONFIG)).getEnv();
 
@@ -347,8 +402,20 @@ class WorkerPodsTest {
 
   /** The operator's settings as a test wants them. */
   private record StubConfig(
-      Optional<String> workerImage, String gpuResource, Optional<String> progressUrl)
+      Optional<String> workerImage,
+      String gpuResource,
+      Optional<String> progressUrl,
+      List<String> allowedImages)
       implements OperatorConfig {
+
+    StubConfig(Optional<String> workerImage, String gpuResource, Optional<String> progressUrl) {
+      this(workerImage, gpuResource, progressUrl, List.of());
+    }
+
+    @Override
+    public Optional<List<String>> allowedWorkerImages() {
+      return allowedImages.isEmpty() ? Optional.empty() : Optional.of(allowedImages);
+    }
 
     /** The CUDA variant of the worker image, when there is a worker image. */
     @Override
@@ -373,11 +440,6 @@ class WorkerPodsTest {
   }
 
   private record StubProgress(Optional<String> url) implements OperatorConfig.Progress {
-
-    @Override
-    public Optional<String> tokenKey() {
-      return Optional.empty();
-    }
 
     @Override
     public Duration minInterval() {

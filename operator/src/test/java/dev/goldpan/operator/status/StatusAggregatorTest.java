@@ -9,6 +9,8 @@ import dev.goldpan.api.v1alpha1.Phase;
 import dev.goldpan.api.v1alpha1.StageState;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -133,6 +135,126 @@ class StatusAggregatorTest {
                 .getScore()
                 .getMessage())
         .isNull();
+  }
+
+  @Test
+  void aStageWhosePodsAllWaitForAReasonIsWaitingWithThatReason() {
+    DistillationJob dj = job(SPEC);
+    Pod unschedulable =
+        waiting("score")
+            .editStatus()
+            .addNewCondition()
+            .withType("PodScheduled")
+            .withStatus("False")
+            .withReason("Unschedulable")
+            .withMessage("0/1 nodes are available: 1 Insufficient nvidia.com/gpu.")
+            .endCondition()
+            .endStatus()
+            .build();
+
+    DistillationJobStatus status =
+        aggregate(dj, List.of(running(dj, "score")), List.of(unschedulable), T0);
+
+    assertThat(status.getStages().getScore().getState()).isEqualTo(StageState.WAITING);
+    assertThat(status.getStages().getScore().getReason()).isEqualTo("Unschedulable");
+    assertThat(condition(status, "ScoresReady").getReason()).isEqualTo("Unschedulable");
+    assertThat(condition(status, "ScoresReady").getMessage())
+        .contains("Insufficient nvidia.com/gpu");
+    assertThat(status.getPhase()).isEqualTo(Phase.SCORING);
+  }
+
+  @Test
+  void aPodThatCannotMountItsVolumesWaitsWithTheKubeletsEvent() {
+    DistillationJob dj = job(SPEC);
+    Pod creating =
+        waiting("score")
+            .editMetadata()
+            .withUid("pod-uid")
+            .endMetadata()
+            .withNewSpec()
+            .withNodeName("node-1")
+            .endSpec()
+            .editStatus()
+            .addNewContainerStatus()
+            .withName("worker")
+            .withNewState()
+            .withNewWaiting()
+            .withReason("ContainerCreating")
+            .endWaiting()
+            .endState()
+            .endContainerStatus()
+            .endStatus()
+            .build();
+    Event older = mountEvent("pod-uid", "2024-05-01T09:00:00Z", "secret \"old\" not found");
+    Event newer = mountEvent("pod-uid", "2024-05-01T09:30:00Z", "secret \"s3\" not found");
+    Event otherPod = mountEvent("other-uid", "2024-05-01T09:40:00Z", "secret \"x\" not found");
+
+    assertThat(StatusAggregator.waitsForVolumes(creating)).isTrue();
+    DistillationJobStatus status =
+        StatusAggregator.aggregate(
+            dj,
+            List.of(running(dj, "score")),
+            List.of(creating),
+            List.of(older, newer, otherPod),
+            IMAGE,
+            T0);
+    DistillationJobStatus withoutEvents =
+        aggregate(dj, List.of(running(dj, "score")), List.of(creating), T0);
+
+    assertThat(status.getStages().getScore().getState()).isEqualTo(StageState.WAITING);
+    assertThat(status.getStages().getScore().getReason()).isEqualTo("FailedMount");
+    assertThat(status.getStages().getScore().getMessage())
+        .isEqualTo("pod fmnist-score-0 cannot start: FailedMount: secret \"s3\" not found");
+    assertThat(withoutEvents.getStages().getScore().getState()).isEqualTo(StageState.RUNNING);
+  }
+
+  private static Event mountEvent(String podUid, String time, String message) {
+    return new EventBuilder()
+        .withNewInvolvedObject()
+        .withKind("Pod")
+        .withUid(podUid)
+        .endInvolvedObject()
+        .withReason("FailedMount")
+        .withMessage(message)
+        .withLastTimestamp(time)
+        .build();
+  }
+
+  @Test
+  void aFinishedStageWhoseJobIsDeletedStaysFinishedAndSoDoesTheJob() {
+    DistillationJob dj = job(SPEC);
+    dj.setStatus(
+        aggregate(
+            dj,
+            List.of(failed(dj, "score", "BackoffLimitExceeded", "too many failures")),
+            List.of(),
+            T0));
+    assertThat(dj.getStatus().getPhase()).isEqualTo(Phase.FAILED);
+
+    DistillationJobStatus afterDeletion = aggregate(dj, List.of(), List.of(), T0.plusSeconds(60));
+
+    assertThat(afterDeletion.getPhase()).isEqualTo(Phase.FAILED);
+    assertThat(afterDeletion.getStages().getScore().getState()).isEqualTo(StageState.FAILED);
+    assertThat(afterDeletion.getStages().getScore().getJob()).isEqualTo("fmnist-score");
+    assertThat(condition(afterDeletion, "Failed").getReason()).isEqualTo("BackoffLimitExceeded");
+    assertThat(afterDeletion.getCompletionTime()).isEqualTo(dj.getStatus().getCompletionTime());
+    assertThat(StatusAggregator.condition(afterDeletion, "Failed").get().getLastTransitionTime())
+        .isEqualTo(T0.toString());
+  }
+
+  @Test
+  void aChildThatCannotBeMadeTurnsReconciledFalseWithTheApiServersReason() {
+    DistillationJob dj = job(SPEC);
+    DistillationJobStatus fine = aggregate(dj, List.of(), List.of(), T0);
+    assertThat(condition(fine, "Reconciled").getStatus()).isEqualTo("True");
+
+    DistillationJobStatus failing =
+        StatusAggregator.reconcileFailed(
+            dj, fine, "AlreadyExists", "cannot create or update Job fmnist-score: exists", T0);
+
+    assertThat(condition(failing, "Reconciled").getStatus()).isEqualTo("False");
+    assertThat(condition(failing, "Reconciled").getReason()).isEqualTo("AlreadyExists");
+    assertThat(failing.getConditions()).extracting(Condition::getType).doesNotHaveDuplicates();
   }
 
   @Test

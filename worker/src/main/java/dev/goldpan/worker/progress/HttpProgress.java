@@ -12,10 +12,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
- * Reports progress to the operator: POSTs {@code {stage, step, totalSteps, loss}} with the job's
+ * Reports progress to the operator: POSTs {@code {stage, step, totalSteps, loss}} with the pod's
  * bearer token at most once per interval (and always the last step). Reports are sent in the
  * background; a failed report is logged once and never fails the stage.
  */
@@ -24,7 +26,10 @@ public final class HttpProgress implements Progress {
   /** The operator's endpoint for this job, e.g. {@code http://goldpan:8080/progress/ns/name}. */
   public static final String URL_VARIABLE = "GOLDPAN_PROGRESS_URL";
 
-  /** File holding the job's bearer token (mounted from the job's progress Secret). */
+  /**
+   * File holding the pod's bearer token: a service-account token the kubelet projects for the
+   * operator's audience and renews before it expires, so it is read anew for every report.
+   */
   public static final String TOKEN_FILE_VARIABLE = "GOLDPAN_PROGRESS_TOKEN_FILE";
 
   public static final Path DEFAULT_TOKEN_FILE = Path.of("/var/run/secrets/goldpan/progress/token");
@@ -34,14 +39,15 @@ public final class HttpProgress implements Progress {
 
   private final String stage;
   private final URI endpoint;
-  private final String token;
+  private final Supplier<String> token;
   private final HttpClient client;
   private final LongSupplier clock;
   private final long intervalNanos;
   private final AtomicBoolean warned = new AtomicBoolean();
   private long lastSent = Long.MIN_VALUE;
 
-  HttpProgress(String stage, URI endpoint, String token, LongSupplier clock, Duration interval) {
+  HttpProgress(
+      String stage, URI endpoint, Supplier<String> token, LongSupplier clock, Duration interval) {
     this.stage = stage;
     this.endpoint = endpoint;
     this.token = token;
@@ -61,9 +67,9 @@ public final class HttpProgress implements Progress {
     }
     Path tokenFile =
         Path.of(environment.getOrDefault(TOKEN_FILE_VARIABLE, DEFAULT_TOKEN_FILE.toString()));
-    String token;
+    AtomicReference<String> token = new AtomicReference<>();
     try {
-      token = Files.readString(tokenFile).trim();
+      token.set(Files.readString(tokenFile).trim());
     } catch (IOException e) {
       System.err.println(
           "progress: cannot read the token file "
@@ -73,7 +79,17 @@ public final class HttpProgress implements Progress {
               + "); reporting to the console only");
       return console;
     }
-    HttpProgress http = new HttpProgress(stage, URI.create(url), token, System::nanoTime, INTERVAL);
+    Supplier<String> current =
+        () -> {
+          try {
+            token.set(Files.readString(tokenFile).trim());
+          } catch (IOException e) {
+            // Being renewed: the token read before is still good.
+          }
+          return token.get();
+        };
+    HttpProgress http =
+        new HttpProgress(stage, URI.create(url), current, System::nanoTime, INTERVAL);
     return (step, totalSteps, loss) -> {
       console.report(step, totalSteps, loss);
       http.report(step, totalSteps, loss);
@@ -98,7 +114,7 @@ public final class HttpProgress implements Progress {
     HttpRequest request =
         HttpRequest.newBuilder(endpoint)
             .timeout(Duration.ofSeconds(5))
-            .header("Authorization", "Bearer " + token)
+            .header("Authorization", "Bearer " + token.get())
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
             .build();

@@ -52,7 +52,7 @@ class HttpProgressTest {
   void postsAtMostOncePerIntervalAndAlwaysTheLastStep() throws Exception {
     AtomicLong now = new AtomicLong();
     HttpProgress progress =
-        new HttpProgress("distill", endpoint, "s3cr3t", now::get, Duration.ofSeconds(5));
+        new HttpProgress("distill", endpoint, () -> "s3cr3t", now::get, Duration.ofSeconds(5));
 
     for (int step = 1; step <= 100; step++) {
       now.addAndGet(Duration.ofMillis(120).toNanos());
@@ -76,7 +76,7 @@ class HttpProgressTest {
   void anUnreachableOperatorNeverFailsTheStage() {
     server.stop(0);
     HttpProgress progress =
-        new HttpProgress("score", endpoint, "token", System::nanoTime, Duration.ofSeconds(5));
+        new HttpProgress("score", endpoint, () -> "token", System::nanoTime, Duration.ofSeconds(5));
 
     for (int step = 1; step <= 3; step++) {
       progress.report(step, 3, Double.NaN);
@@ -110,5 +110,26 @@ class HttpProgressTest {
     assertThat(console).containsExactly(1L, 2L, 2L);
     assertThat(bodies).hasSize(1);
     assertThat(authorizations).containsExactly("Bearer abc");
+  }
+
+  @Test
+  void sendsTheRenewedTokenOnceTheKubeletRewritesIt(@TempDir Path directory) throws IOException {
+    Path token = Files.writeString(directory.resolve("token"), "first\n");
+    Progress progress =
+        HttpProgress.forStage(
+            "score",
+            Map.of(
+                HttpProgress.URL_VARIABLE, endpoint.toString(),
+                HttpProgress.TOKEN_FILE_VARIABLE, token.toString()),
+            (step, total, loss) -> {});
+
+    progress.report(1, 2, 0.5);
+    Files.writeString(token, "renewed\n");
+    progress.report(2, 2, 0.5);
+
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> authorizations.size() == 2);
+    assertThat(authorizations).containsExactlyInAnyOrder("Bearer first", "Bearer renewed");
   }
 }

@@ -1,0 +1,120 @@
+package dev.goldpan.operator.progress;
+
+import io.fabric8.kubernetes.api.model.authentication.TokenReview;
+import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenReviewStatus;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
+
+/**
+ * Checks a worker's bearer token with a TokenReview: a service-account token that the kubelet
+ * projected into a worker pod for the audience {@value #AUDIENCE}, bound to that pod. The answer
+ * (the pod, or none) is kept for {@link #REMEMBER} per token, so that a worker reporting every few
+ * seconds costs one review per token, not one per report. The operator holds no key and no Secret.
+ */
+@ApplicationScoped
+public class ProgressAuthenticator {
+
+  /** The audience of the workers' projected tokens; a token for the API server is refused. */
+  public static final String AUDIENCE = "goldpan-progress";
+
+  static final String POD_NAME = "authentication.kubernetes.io/pod-name";
+  static final String POD_UID = "authentication.kubernetes.io/pod-uid";
+  private static final String SERVICE_ACCOUNT = "system:serviceaccount:";
+  private static final Duration REMEMBER = Duration.ofMinutes(1);
+  private static final int MAX_REMEMBERED = 20_000;
+  private static final Logger LOG = Logger.getLogger(ProgressAuthenticator.class);
+
+  private record Review(Optional<WorkerIdentity> identity, Instant until) {}
+
+  private final KubernetesClient client;
+  private final Clock clock;
+  private final Map<String, Review> reviews = new ConcurrentHashMap<>();
+
+  public ProgressAuthenticator(KubernetesClient client, Clock clock) {
+    this.client = client;
+    this.clock = clock;
+  }
+
+  /** The pod {@code token} was issued to, or empty when it is not a worker's progress token. */
+  public Optional<WorkerIdentity> authenticate(String token) {
+    String key = digest(token);
+    Instant now = clock.instant();
+    Review known = reviews.get(key);
+    if (known != null && now.isBefore(known.until())) {
+      return known.identity();
+    }
+    Optional<WorkerIdentity> identity = review(token);
+    if (reviews.size() >= MAX_REMEMBERED) {
+      reviews.values().removeIf(review -> !now.isBefore(review.until()));
+      if (reviews.size() >= MAX_REMEMBERED) {
+        reviews.clear();
+      }
+    }
+    reviews.put(key, new Review(identity, now.plus(REMEMBER)));
+    return identity;
+  }
+
+  private Optional<WorkerIdentity> review(String token) {
+    TokenReview review =
+        new TokenReviewBuilder()
+            .withNewSpec()
+            .withToken(token)
+            .withAudiences(AUDIENCE)
+            .endSpec()
+            .build();
+    TokenReviewStatus status;
+    try {
+      status = client.resource(review).create().getStatus();
+    } catch (KubernetesClientException e) {
+      LOG.warnf("TokenReview failed: %s", e.getMessage());
+      return Optional.empty();
+    }
+    if (status == null
+        || !Boolean.TRUE.equals(status.getAuthenticated())
+        || status.getAudiences() == null
+        || !status.getAudiences().contains(AUDIENCE)
+        || status.getUser() == null
+        || status.getUser().getUsername() == null
+        || !status.getUser().getUsername().startsWith(SERVICE_ACCOUNT)) {
+      return Optional.empty();
+    }
+    // system:serviceaccount:<namespace>:<name>
+    String[] account = status.getUser().getUsername().split(":");
+    Map<String, List<String>> extra = status.getUser().getExtra();
+    String podName = single(extra, POD_NAME);
+    String podUid = single(extra, POD_UID);
+    if (account.length != 4 || podName == null || podUid == null) {
+      return Optional.empty();
+    }
+    return Optional.of(new WorkerIdentity(account[2], podName, podUid));
+  }
+
+  private static String single(Map<String, List<String>> extra, String key) {
+    List<String> values = extra == null ? null : extra.get(key);
+    return values == null || values.size() != 1 ? null : values.get(0);
+  }
+
+  private static String digest(String token) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
+    }
+  }
+}
