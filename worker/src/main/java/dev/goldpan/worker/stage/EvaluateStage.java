@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.goldpan.api.v1alpha1.Augmentation;
 import dev.goldpan.api.v1alpha1.Baseline;
+import dev.goldpan.api.v1alpha1.DistillationJobSpec;
 import dev.goldpan.api.v1alpha1.EvaluationSpec;
 import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.data.ImageSet;
@@ -116,14 +117,21 @@ public final class EvaluateStage {
     return data.train().subset(java.util.Arrays.copyOf(picked, next));
   }
 
+  /**
+   * The augmentation evaluation networks train with: the distillation's (resolved per algorithm, so
+   * none for dc), as the reference evaluates each method.
+   */
+  static DsaAugmentation trainingAugmentation(DistillationJobSpec spec, ImageSet trainSet) {
+    return spec.getDistillation().getAugmentation() == Augmentation.DSA
+        ? new DsaAugmentation(trainSet.height(), trainSet.width())
+        : null;
+  }
+
   private double trainAndTest(
       ImageSet trainSet, Random random, Progress overall, int run, int runs) {
     EvaluationSpec spec = context.spec().getEvaluation();
     PreparedData data = context.data();
-    DsaAugmentation augmentation =
-        context.spec().getDistillation().getAugmentation() == Augmentation.DSA
-            ? new DsaAugmentation(trainSet.height(), trainSet.width())
-            : null;
+    DsaAugmentation augmentation = trainingAugmentation(context.spec(), trainSet);
     NetworkShape shape =
         new NetworkShape(trainSet.channels(), trainSet.height(), trainSet.width(), data.classes());
     try (NDManager manager = NDManager.newBaseManager(StageContext.device())) {

@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.goldpan.api.v1alpha1.Augmentation;
 import dev.goldpan.api.v1alpha1.CausalKeep;
 import dev.goldpan.api.v1alpha1.CausalSelectionSpec;
 import dev.goldpan.api.v1alpha1.DistillationJobSpec;
@@ -38,9 +37,10 @@ import java.util.Random;
  * </ol>
  *
  * A setting replaces the best so far only when it beats it by more than {@link #MARGIN} and by more
- * than the two pilots' standard errors, so noise alone keeps the full data. The pilots stop once
- * they have spent {@code selection.auto.budget} times the distill stage's estimated time (from the
- * pilots' own iteration time); settings not reached are recorded as skipped.
+ * than the standard error of the paired differences between their evaluation networks, so noise
+ * alone keeps the full data. The pilots stop once they have spent {@code selection.auto.budget}
+ * times the distill stage's estimated time (from the pilots' own iteration time); settings not
+ * reached are recorded as skipped.
  */
 final class SelectionPilots {
 
@@ -57,8 +57,7 @@ final class SelectionPilots {
   private static final int PILOT_BATCH_REAL = 64;
   private static final int EVALUATION_MODELS = 2;
 
-  /** Enough to fit a few images per class; the pilots compare settings, not final accuracy. */
-  private static final int EVALUATION_EPOCHS = 100;
+  private static final int EVALUATION_EPOCHS = 300;
 
   private static final int TIMED_ITERATIONS = 3;
 
@@ -151,57 +150,32 @@ final class SelectionPilots {
                 Math.min(
                     distillation.getIterations(), 0.75 * budget / planned / secondsPerIteration));
 
-    List<Pilot> pilots = new ArrayList<>();
-    List<Setting> skipped = new ArrayList<>();
-    double spent = secondsPerIteration * (TIMED_ITERATIONS + 1);
-    Pilot best = null;
-    List<Setting> statics = new ArrayList<>();
-    statics.add(new Setting(criterion, 1, null));
+    Ledger ledger = new Ledger(budget, secondsPerIteration * (TIMED_ITERATIONS + 1));
+    java.util.function.Function<Setting, Pilot> runPilot =
+        setting ->
+            run(
+                setting,
+                heldOut,
+                initial,
+                validation,
+                batchReal,
+                iterations,
+                distillSeed,
+                evaluationSeed,
+                classIds);
+    ledger.offer(new Setting(criterion, 1, null), runPilot);
     for (double ratio : RATIOS) {
-      statics.add(new Setting(criterion, ratio, null));
+      ledger.offer(new Setting(criterion, ratio, null), runPilot);
     }
-    statics.add(new Setting("random", 0.5, null));
-    for (Setting setting : statics) {
-      if (best != null && spent >= budget) {
-        skipped.add(setting);
-        continue;
-      }
-      Pilot pilot =
-          run(
-              setting,
-              heldOut,
-              initial,
-              validation,
-              batchReal,
-              iterations,
-              distillSeed,
-              evaluationSeed,
-              classIds);
-      pilots.add(pilot);
-      spent += pilot.seconds();
-      best = better(best, pilot);
-    }
+    ledger.offer(new Setting("random", 0.5, null), runPilot);
     for (CausalKeep keep : new CausalKeep[] {CausalKeep.MIDDLE, CausalKeep.MOST_CONTRIBUTING}) {
-      Setting setting = new Setting(best.setting().criterion(), best.setting().keepRatio(), keep);
-      if (spent >= budget) {
-        skipped.add(setting);
-        continue;
-      }
-      Pilot pilot =
-          run(
-              setting,
-              heldOut,
-              initial,
-              validation,
-              batchReal,
-              iterations,
-              distillSeed,
-              evaluationSeed,
-              classIds);
-      pilots.add(pilot);
-      spent += pilot.seconds();
-      best = better(best, pilot);
+      Setting leader = ledger.best.setting();
+      ledger.offer(new Setting(leader.criterion(), leader.keepRatio(), keep), runPilot);
     }
+    List<Pilot> pilots = ledger.pilots;
+    List<Setting> skipped = ledger.skipped;
+    double spent = ledger.spent;
+    Pilot best = ledger.best;
 
     Setting chosen = best.setting();
     ObjectNode record = Workspace.JSON.createObjectNode();
@@ -243,13 +217,51 @@ final class SelectionPilots {
     return new Choice(chosen.criterion(), chosen.keepRatio(), kept, causal, record);
   }
 
-  /** {@code candidate} when it beats {@code best} by more than the margin and the noise. */
+  /** The pilots run so far, the settings the budget left out, the time spent and the best. */
+  private static final class Ledger {
+
+    private final double budget;
+    private final List<Pilot> pilots = new ArrayList<>();
+    private final List<Setting> skipped = new ArrayList<>();
+    private double spent;
+    private Pilot best;
+
+    Ledger(double budget, double spent) {
+      this.budget = budget;
+      this.spent = spent;
+    }
+
+    /** Runs {@code setting}'s pilot unless the budget is spent (the first pilot always runs). */
+    void offer(Setting setting, java.util.function.Function<Setting, Pilot> run) {
+      if (best != null && spent >= budget) {
+        skipped.add(setting);
+        return;
+      }
+      Pilot pilot = run.apply(setting);
+      pilots.add(pilot);
+      spent += pilot.seconds();
+      best = better(best, pilot);
+    }
+  }
+
+  /**
+   * {@code candidate} when it beats {@code best} by more than the margin and the noise. Every
+   * pilot's k-th evaluation network starts from the same weights, so the comparison is paired: the
+   * mean of the per-network differences must exceed the margin and their standard error.
+   */
   private static Pilot better(Pilot best, Pilot candidate) {
     if (best == null) {
       return candidate;
     }
-    double needed = Math.max(MARGIN, best.error() + candidate.error());
-    return candidate.mean() > best.mean() + needed ? candidate : best;
+    int n = candidate.accuracies().length;
+    double[] differences = new double[n];
+    for (int m = 0; m < n; m++) {
+      differences[m] = candidate.accuracies()[m] - best.accuracies()[m];
+    }
+    double mean = Arrays.stream(differences).average().orElse(0);
+    double squares = Arrays.stream(differences).map(d -> (d - mean) * (d - mean)).sum();
+    double error = n < 2 ? 0 : Math.sqrt(squares / (n - 1) / n);
+    return mean > Math.max(MARGIN, error) ? candidate : best;
   }
 
   /** Per class, the kept samples of {@code setting} that are not held out. */
@@ -346,10 +358,7 @@ final class SelectionPilots {
 
   /** Validation accuracies of networks trained on {@code synthetic}, the same ones every time. */
   private double[] evaluate(ImageSet synthetic, ImageSet validation, long seed) {
-    DsaAugmentation augmentation =
-        context.spec().getDistillation().getAugmentation() == Augmentation.DSA
-            ? new DsaAugmentation(synthetic.height(), synthetic.width())
-            : null;
+    DsaAugmentation augmentation = EvaluateStage.trainingAugmentation(context.spec(), synthetic);
     NetworkShape shape =
         new NetworkShape(
             synthetic.channels(), synthetic.height(), synthetic.width(), context.data().classes());
