@@ -102,7 +102,9 @@ public final class DistillStage {
             ? new DsaAugmentation(data.train().height(), data.train().width())
             : null;
     CausalSelectionSpec causalSpec =
-        SelectStage.readCausal(context.workspace(), context.spec().getSelection().getCausal());
+        SelectStage.causalOf(
+            context.workspace().readJson(SelectStage.SELECTION),
+            context.spec().getSelection().getCausal());
     CausalSelection causal =
         causalSpec.getEnabled()
             ? new CausalSelection(

@@ -3,6 +3,7 @@ package dev.goldpan.worker.stage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.api.v1alpha1.CausalKeep;
 import dev.goldpan.api.v1alpha1.CausalSelectionSpec;
 import dev.goldpan.api.v1alpha1.DropEnd;
 import dev.goldpan.api.v1alpha1.SelectionMode;
@@ -55,7 +56,7 @@ public final class SelectStage {
               1.0,
               DropEnd.LARGEST,
               imagesPerClass);
-      causal = disabled(causal);
+      causal = causalWith(causal, null);
       record.put("criterion", "none");
       record.put("keepRatio", 1.0);
     } else {
@@ -128,19 +129,26 @@ public final class SelectStage {
     return scores;
   }
 
-  /** A copy of {@code causal} with causal selection off. */
-  static CausalSelectionSpec disabled(CausalSelectionSpec causal) {
-    CausalSelectionSpec off = Workspace.JSON.convertValue(causal, CausalSelectionSpec.class);
-    off.setEnabled(false);
-    return off;
+  /**
+   * A copy of {@code causal} that runs causal selection with {@code keep}, or not at all when
+   * {@code keep} is null.
+   */
+  static CausalSelectionSpec causalWith(CausalSelectionSpec causal, CausalKeep keep) {
+    CausalSelectionSpec copy = Workspace.JSON.convertValue(causal, CausalSelectionSpec.class);
+    copy.setEnabled(keep != null);
+    if (keep != null) {
+      copy.setKeep(keep);
+    }
+    return copy;
   }
 
   /**
-   * The causal selection the distill stage runs, as {@code selection.json} records it (the spec's,
-   * or auto's choice); the spec's for a record written before it was recorded.
+   * The causal selection the distill stage runs, as {@code selection} (a parsed {@code
+   * selection.json}) records it (the spec's, or auto's choice); the spec's for a record written
+   * before it was recorded.
    */
-  public static CausalSelectionSpec readCausal(Workspace workspace, CausalSelectionSpec spec) {
-    JsonNode causal = workspace.readJson(SELECTION).path("causal");
+  public static CausalSelectionSpec causalOf(JsonNode selection, CausalSelectionSpec spec) {
+    JsonNode causal = selection.path("causal");
     if (!causal.isObject()) {
       return spec;
     }

@@ -201,11 +201,7 @@ final class SelectionPilots {
     }
     record.put("chosen", chosen.label());
     CausalSelectionSpec causal =
-        Workspace.JSON.convertValue(job.getSelection().getCausal(), CausalSelectionSpec.class);
-    causal.setEnabled(chosen.causal() != null);
-    if (chosen.causal() != null) {
-      causal.setKeep(chosen.causal());
-    }
+        SelectStage.causalWith(job.getSelection().getCausal(), chosen.causal());
     int[][] kept =
         StaticSelection.keep(
             train.labels(),

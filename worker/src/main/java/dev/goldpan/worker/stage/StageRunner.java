@@ -63,11 +63,10 @@ public final class StageRunner {
         () -> new DistillStage(context).run(shard),
         result -> {
           ObjectNode summary = summary("distill", shard);
+          JsonNode selection = context.workspace().readJson(SelectStage.SELECTION);
           summary.put("syntheticImages", result.syntheticImages());
           summary.put("iterations", result.iterations());
-          summary.put(
-              "realSamplesKept",
-              context.workspace().readJson(SelectStage.SELECTION).path("kept").asInt());
+          summary.put("realSamplesKept", selection.path("kept").asInt());
           if (result.skipped()) {
             summary.put("message", "synthetic images already complete; nothing to do");
             return summary;
@@ -86,7 +85,7 @@ public final class StageRunner {
                   + " iterations"
                   + (result.resumedFrom() >= 0 ? " (resumed at " + result.resumedFrom() + ")" : "")
                   + "; "
-                  + SelectStage.describe(context.workspace().readJson(SelectStage.SELECTION)));
+                  + SelectStage.describe(selection));
           context
               .workspace()
               .updateManifest(
@@ -101,13 +100,11 @@ public final class StageRunner {
                     if (result.resumedFrom() >= 0) {
                       distillation.withArray("resumedFrom").add(result.resumedFrom());
                     }
-                    JsonNode auto =
-                        context.workspace().readJson(SelectStage.SELECTION).path("auto");
+                    JsonNode auto = selection.path("auto");
                     if (auto.isObject()) {
                       manifest.with("selection").set("auto", auto.deepCopy());
                     }
-                    if (SelectStage.readCausal(
-                            context.workspace(), context.spec().getSelection().getCausal())
+                    if (SelectStage.causalOf(selection, context.spec().getSelection().getCausal())
                         .getEnabled()) {
                       HistoryJson.writeRefreshes(
                           manifest.with("causal").putArray("refreshes" + suffix),
