@@ -98,6 +98,17 @@ public final class S3Output implements Workspace.Publisher, AutoCloseable {
     }
   }
 
+  /** Downloads {@code file}'s object when the prefix holds one (another shard stored it). */
+  @Override
+  public synchronized void fetch(Path file) {
+    String name = name(file);
+    Optional<byte[]> content = store.read(location, name);
+    if (content.isPresent()) {
+      AtomicFiles.write(file, out -> out.write(content.get()));
+      stored.add(name);
+    }
+  }
+
   /**
    * Uploads {@code manifest.json}, last. Other members or shards of the job may have uploaded
    * theirs since {@link #pull}, or may be uploading it now; their entries are kept: the stored
