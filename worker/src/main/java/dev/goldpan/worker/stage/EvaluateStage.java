@@ -201,13 +201,18 @@ public final class EvaluateStage {
     return pending;
   }
 
-  /** This shard's part, when an earlier run of it wrote one that reads back whole. */
+  /**
+   * This shard's part, when an earlier run of it wrote one that reads back whole; published again,
+   * since that run may have ended before its upload did.
+   */
   private Optional<Part> partWritten(int shard) {
     if (!context.workspace().exists(partFile(shard))) {
       return Optional.empty();
     }
     try {
-      return Optional.of(Part.read(context.workspace().readJson(partFile(shard))));
+      Part part = Part.read(context.workspace().readJson(partFile(shard)));
+      context.workspace().publish(partFile(shard));
+      return Optional.of(part);
     } catch (RuntimeException unreadable) {
       System.err.println(
           "evaluate: "
