@@ -34,7 +34,7 @@ public enum Stage {
     return switch (this) {
       case SCORE -> spec.getSelection().getStaticSelection().getScoring().getEnsemble();
       case DISTILL -> spec.getDistillation().getParallelism();
-      case EVALUATE -> 1;
+      case EVALUATE -> spec.getEvaluation().getParallelism();
     };
   }
 

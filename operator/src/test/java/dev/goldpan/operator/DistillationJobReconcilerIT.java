@@ -48,6 +48,12 @@ class DistillationJobReconcilerIT {
           + "\"accuracyStd\":0.008,\"models\":2,\"baselines\":{\"random-real\":{\"mean\":0.679,"
           + "\"std\":0.011}},\"report\":\"report.html\",\"message\":\"test accuracy 0.7250 +- 0.0080 over 2 models\"}";
 
+  /** An evaluation shard that finished before the other: its own network only, no merge. */
+  private static final String EVALUATED_PART =
+      "{\"stage\":\"evaluate\",\"index\":0,\"status\":\"Succeeded\",\"shardAccuracies\":[0.717],"
+          + "\"message\":\"test accuracy 0.7170 over this shard's 1 models; evaluation.json waits"
+          + " for 1 more shard(s)\"}";
+
   private final KubernetesClient client = CrudApiServer.testClient();
   @Inject MeterRegistry registry;
 
@@ -65,6 +71,8 @@ class DistillationJobReconcilerIT {
   void runsScoreDistillEvaluateAndReportsTheResult() {
     DistillationJob dj = MockCluster.job(client, namespace, "pipeline");
     dj.getSpec().getDistillation().setParallelism(2);
+    dj.getSpec().getEvaluation().setModels(2);
+    dj.getSpec().getEvaluation().setParallelism(2);
     dj = client.resource(dj).create();
 
     Job score = jobs.awaitJob(dj, Stage.SCORE);
@@ -112,9 +120,12 @@ class DistillationJobReconcilerIT {
         .isNull();
 
     jobs.succeed(dj, Stage.DISTILL, DISTILLED.formatted(0, 50, 50), DISTILLED.formatted(1, 50, 50));
-    jobs.awaitJob(dj, Stage.EVALUATE);
+    Job evaluate = jobs.awaitJob(dj, Stage.EVALUATE);
+    assertThat(evaluate.getSpec().getCompletions()).isEqualTo(2);
+    assertThat(evaluate.getSpec().getCompletionMode()).isEqualTo("Indexed");
     awaitStatus(dj, s -> s.getPhase() == Phase.EVALUATING);
-    jobs.succeed(dj, Stage.EVALUATE, EVALUATED);
+    // Shard 1 finished last and merged both parts; shard 0 reports its own network only.
+    jobs.succeed(dj, Stage.EVALUATE, EVALUATED_PART, EVALUATED);
 
     DistillationJobStatus done = awaitStatus(dj, s -> s.getPhase() == Phase.SUCCEEDED);
     assertThat(done.getResult().getOutputLocation()).isEqualTo("s3://goldpan/pipeline");

@@ -60,6 +60,8 @@ public final class TestManifests {
         new InvalidSpec("spec.distillation.parallelism", "0", "parallelism"),
         new InvalidSpec("spec.distillation.augmentation", "mixup", "augmentation"),
         new InvalidSpec("spec.evaluation.models", "0", "models"),
+        new InvalidSpec("spec.evaluation.parallelism", "0", "parallelism"),
+        new InvalidSpec("spec.evaluation.parallelism", "3", "parallelism must not exceed models"),
         new InvalidSpec("spec.evaluation.baselines", "[full-data]", "baselines"),
         new InvalidSpec("spec.output", null, "output"),
         new InvalidSpec("spec.output.credentialsSecret", null, "credentialsSecret"),

@@ -698,13 +698,16 @@ public final class StatusAggregator {
     StageObservation evaluate = observed.get(Stage.EVALUATE);
     if (evaluate.job() != null && JobStates.succeeded(evaluate.job())) {
       artifacts.setReport(join(location, "report.html"));
+      // With several evaluation pods, the one that merged every part reports the accuracy over all
+      // networks; the others report their own networks only.
       JsonNode summary =
           evaluate.successes().values().stream()
               .map(TerminationMessage::summary)
               .filter(Objects::nonNull)
-              .findFirst()
+              .filter(candidate -> candidate.has("accuracyMean"))
+              .max(Comparator.comparingInt(candidate -> candidate.path("models").asInt()))
               .orElse(null);
-      if (summary != null && summary.has("accuracyMean")) {
+      if (summary != null) {
         AccuracyResult accuracy = new AccuracyResult();
         accuracy.setMean(summary.path("accuracyMean").asDouble());
         accuracy.setStd(summary.path("accuracyStd").asDouble());

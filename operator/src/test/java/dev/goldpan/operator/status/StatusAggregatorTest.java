@@ -646,6 +646,26 @@ class StatusAggregatorTest {
   }
 
   @Test
+  void theEvaluationShardThatMergedGivesTheResult() {
+    DistillationJob dj = job(SPEC + "evaluation:\n  models: 5\n  parallelism: 2\n");
+    List<Job> jobs =
+        List.of(complete(dj, "score"), complete(dj, "distill"), complete(dj, "evaluate"));
+    String partial =
+        "{\"stage\":\"evaluate\",\"index\":0,\"status\":\"Succeeded\","
+            + "\"shardAccuracies\":[0.8,0.81,0.82],\"message\":\"shard zero done\"}";
+    List<Pod> pods =
+        List.of(
+            pod("evaluate", 0, 0, T0.plusSeconds(30), partial),
+            pod("evaluate", 1, 0, T0.plusSeconds(31), evaluated()));
+
+    DistillationJobStatus status = aggregate(dj, jobs, pods, T0.plusSeconds(60));
+
+    assertThat(status.getResult().getAccuracy().getMean()).isEqualTo(0.8123);
+    assertThat(status.getResult().getAccuracy().getModels()).isEqualTo(5);
+    assertThat(status.getResult().getBaselines()).containsOnlyKeys("random", "full");
+  }
+
+  @Test
   void artifactsDoNotDoubleATrailingSlash() {
     DistillationJob dj = job(SPEC.replace("s3://goldpan/x", "s3://goldpan/x/"));
     List<Job> jobs =

@@ -56,7 +56,10 @@ final class RunCommand implements Callable<Integer> {
     for (int shard = 0; shard < task.spec().getDistillation().getParallelism(); shard++) {
       runner.distill(shard);
     }
-    ObjectNode evaluated = runner.evaluate();
+    ObjectNode evaluated = null;
+    for (int shard = 0; shard < task.spec().getEvaluation().getParallelism(); shard++) {
+      evaluated = runner.evaluate(shard);
+    }
     System.out.println(task.name() + ": " + evaluated.path("message").asText());
     evaluated
         .path("baselines")

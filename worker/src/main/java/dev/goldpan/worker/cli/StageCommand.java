@@ -102,7 +102,7 @@ final class StageCommand implements Callable<Integer> {
             case score -> runner.score(memberIndex);
             case select -> runner.select();
             case distill -> runner.distill(memberIndex);
-            case evaluate -> runner.evaluate();
+            case evaluate -> runner.evaluate(memberIndex);
           };
       if (s3Output != null) {
         s3Output.finish();

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.goldpan.worker.report.ReportWriter;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -115,13 +116,32 @@ public final class StageRunner {
         });
   }
 
-  public ObjectNode evaluate() {
+  /**
+   * Evaluates shard {@code shard}'s networks; the summary carries the accuracy over all networks,
+   * and the report is written, once this shard finds every part there (see {@link EvaluateStage}).
+   */
+  public ObjectNode evaluate(int shard) {
     return run(
         "evaluate",
-        0,
-        () -> new EvaluateStage(context).run(),
+        shard,
+        () -> new EvaluateStage(context).run(shard),
         result -> {
-          ObjectNode summary = summary("evaluate", 0);
+          ObjectNode summary = summary("evaluate", shard);
+          if (!result.complete()) {
+            ArrayNode accuracies = summary.putArray("shardAccuracies");
+            for (double accuracy : result.synthetic().accuracies()) {
+              accuracies.add(accuracy);
+            }
+            summary.put(
+                "message",
+                String.format(
+                    "test accuracy %.4f over this shard's %d models; evaluation.json waits for %d"
+                        + " more shard(s)",
+                    result.synthetic().mean(),
+                    result.synthetic().accuracies().length,
+                    result.pendingShards()));
+            return summary;
+          }
           summary.put("accuracyMean", result.synthetic().mean());
           summary.put("accuracyStd", result.synthetic().std());
           summary.put("models", result.synthetic().accuracies().length);
@@ -144,7 +164,11 @@ public final class StageRunner {
           summary.put("report", ReportWriter.REPORT);
           return summary;
         },
-        () -> ReportWriter.write(context.workspace()));
+        result -> {
+          if (result.complete()) {
+            ReportWriter.write(context.workspace());
+          }
+        });
   }
 
   private ObjectNode summary(String stage, int index) {
@@ -157,7 +181,7 @@ public final class StageRunner {
 
   private <R> ObjectNode run(
       String stage, int index, Supplier<R> work, Function<R, ObjectNode> summarise) {
-    return run(stage, index, work, summarise, () -> {});
+    return run(stage, index, work, summarise, result -> {});
   }
 
   /** Runs a stage; {@code finish} runs after the manifest is updated, before the summary. */
@@ -166,19 +190,14 @@ public final class StageRunner {
       int index,
       Supplier<R> work,
       Function<R, ObjectNode> summarise,
-      Runnable finish) {
+      Consumer<R> finish) {
     Instant started = Instant.now();
     R result = work.get();
     Instant finished = Instant.now();
     ObjectNode summary = summarise.apply(result);
     double seconds = (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0;
     summary.put("seconds", seconds);
-    String key =
-        stage.equals("score")
-                || (stage.equals("distill")
-                    && context.spec().getDistillation().getParallelism() > 1)
-            ? stage + "-" + index
-            : stage;
+    String key = sharded(stage) ? stage + "-" + index : stage;
     context
         .workspace()
         .updateManifest(
@@ -191,9 +210,19 @@ public final class StageRunner {
               entry.put("device", StageContext.deviceName());
               entry.set("summary", summary.deepCopy());
             });
-    finish.run();
+    finish.accept(result);
     TerminationMessage.write(terminationLog, summary);
     return summary;
+  }
+
+  /** Whether the stage runs as several pods, each with its own entry in the manifest. */
+  private boolean sharded(String stage) {
+    return switch (stage) {
+      case "score" -> true;
+      case "distill" -> context.spec().getDistillation().getParallelism() > 1;
+      case "evaluate" -> context.spec().getEvaluation().getParallelism() > 1;
+      default -> false;
+    };
   }
 
   private void describeJob(ObjectNode manifest) {

@@ -26,12 +26,18 @@ public final class Workspace {
 
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** Told about every finished artifact or checkpoint, e.g. to upload it to an object store. */
+  /**
+   * Told about every finished artifact or checkpoint, e.g. to upload it to an object store; asked
+   * for artifacts that other pods of the job may have stored since this one started.
+   */
   @FunctionalInterface
   public interface Publisher {
     Publisher NONE = file -> {};
 
     void published(Path file);
+
+    /** Brings down the stored copy of {@code file}, when there is one; the default has no store. */
+    default void fetch(Path file) {}
   }
 
   private final Path directory;
@@ -68,6 +74,17 @@ public final class Workspace {
 
   public boolean exists(String name) {
     return Files.isRegularFile(file(name));
+  }
+
+  /**
+   * Whether {@code name} exists here or, fetched now, where the workspace is published: another pod
+   * of the job (a shard) may have written it since this one started.
+   */
+  public boolean existsAnywhere(String name) {
+    if (!exists(name)) {
+      publisher.fetch(file(name));
+    }
+    return exists(name);
   }
 
   /** Writes {@code value} as pretty JSON, atomically. */

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * An s3:// output location seen through a local staging directory. {@link #pull} brings down what
@@ -30,6 +31,9 @@ public final class S3Output implements Workspace.Publisher, AutoCloseable {
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Merges of the manifest tried before giving up, each after another writer's came in between. */
+  private static final int MERGE_ATTEMPTS = 50;
 
   private final S3Store store;
   private final S3Location location;
@@ -94,32 +98,72 @@ public final class S3Output implements Workspace.Publisher, AutoCloseable {
     }
   }
 
+  /** Downloads {@code file}'s object when the prefix holds one (another shard stored it). */
+  @Override
+  public synchronized void fetch(Path file) {
+    String name = name(file);
+    Optional<byte[]> content = store.read(location, name);
+    if (content.isPresent()) {
+      AtomicFiles.write(file, out -> out.write(content.get()));
+      stored.add(name);
+    }
+  }
+
   /**
    * Uploads {@code manifest.json}, last. Other members or shards of the job may have uploaded
-   * theirs since {@link #pull}; their entries are kept: the stored manifest is merged under this
-   * one (objects field by field, this one winning where both have a value).
+   * theirs since {@link #pull}, or may be uploading it now; their entries are kept: the stored
+   * manifest is merged under this one (objects field by field, this one winning where both have a
+   * value) and written back only if it is still the version that was read (a conditional
+   * PutObject). When another shard wrote in between, the merge starts again from its version.
    */
   public synchronized void finish() {
     Path manifest = directory.resolve(Workspace.MANIFEST);
     if (Files.isRegularFile(manifest)) {
-      mergeStoredManifest(manifest);
-      store.upload(manifest, location, Workspace.MANIFEST);
+      AtomicFiles.write(manifest, out -> out.write(mergeIntoStoredManifest(manifest)));
     }
     deleteWithdrawn();
   }
 
-  private void mergeStoredManifest(Path manifest) {
+  /** Read, merge, conditional write, until no other writer came in between; the bytes written. */
+  private byte[] mergeIntoStoredManifest(Path manifest) {
     try {
       JsonNode local = JSON.readTree(manifest.toFile());
-      Optional<byte[]> current = store.read(location, Workspace.MANIFEST);
-      if (current.isPresent()
-          && local instanceof ObjectNode localObject
-          && JSON.readTree(current.get()) instanceof ObjectNode merged) {
-        mergeInto(merged, localObject);
-        AtomicFiles.write(manifest, out -> out.write(JSON.writeValueAsBytes(merged)));
+      for (int attempt = 1; ; attempt++) {
+        Optional<S3Store.Versioned> stored = store.readVersioned(location, Workspace.MANIFEST);
+        JsonNode merged = local;
+        if (stored.isPresent()
+            && local instanceof ObjectNode localObject
+            && JSON.readTree(stored.get().content()) instanceof ObjectNode storedObject) {
+          mergeInto(storedObject, localObject);
+          merged = storedObject;
+        }
+        byte[] content = JSON.writeValueAsBytes(merged);
+        String etag = stored.map(S3Store.Versioned::etag).orElse(null);
+        if (store.replace(location, Workspace.MANIFEST, content, etag)) {
+          return content;
+        }
+        if (attempt == MERGE_ATTEMPTS) {
+          throw new StorageException(
+              "cannot update "
+                  + location.uri(Workspace.MANIFEST)
+                  + ": other writers changed it during each of "
+                  + MERGE_ATTEMPTS
+                  + " merges");
+        }
+        pause(attempt);
       }
     } catch (IOException e) {
       throw new StorageException("cannot merge " + manifest + " with " + location + ": " + e, e);
+    }
+  }
+
+  /** A short random wait that grows with the attempt, so that contending shards spread out. */
+  private static void pause(int attempt) {
+    try {
+      Thread.sleep(ThreadLocalRandom.current().nextLong(1, 10L * Math.min(attempt, 20) + 2));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StorageException("interrupted while merging manifest.json", e);
     }
   }
 

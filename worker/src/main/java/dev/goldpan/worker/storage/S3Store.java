@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -22,6 +23,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
@@ -40,6 +42,15 @@ public final class S3Store implements AutoCloseable {
 
   /** An object under a location: its name relative to the prefix, and its size in bytes. */
   public record StoredObject(String name, long size) {}
+
+  /** The content of an object and the ETag of that version of it. */
+  public record Versioned(byte[] content, String etag) {}
+
+  /** S3's answer when a conditional write finds another version than the one it was made for. */
+  private static final int PRECONDITION_FAILED = 412;
+
+  /** S3's answer when another conditional write to the same key is under way. */
+  private static final int CONDITIONAL_REQUEST_CONFLICT = 409;
 
   private final S3Settings settings;
   private final S3Client client;
@@ -138,10 +149,15 @@ public final class S3Store implements AutoCloseable {
 
   /** The bytes of {@code prefix/name}, or empty when there is no such object. */
   public Optional<byte[]> read(S3Location location, String name) {
+    return readVersioned(location, name).map(Versioned::content);
+  }
+
+  /** The bytes of {@code prefix/name} with their ETag, or empty when there is no such object. */
+  public Optional<Versioned> readVersioned(S3Location location, String name) {
     GetObjectRequest request =
         GetObjectRequest.builder().bucket(location.bucket()).key(location.key(name)).build();
-    try (InputStream in = client.getObject(request)) {
-      return Optional.of(in.readAllBytes());
+    try (ResponseInputStream<GetObjectResponse> in = client.getObject(request)) {
+      return Optional.of(new Versioned(in.readAllBytes(), in.response().eTag()));
     } catch (NoSuchKeyException e) {
       return Optional.empty();
     } catch (SdkException e) {
@@ -166,6 +182,38 @@ public final class S3Store implements AutoCloseable {
       throw failure("upload " + file + " to", location.uri(name), e);
     } catch (UncheckedIOException e) {
       throw new StorageException("cannot read " + file + " to upload it: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Writes {@code content} to {@code prefix/name} only if the stored object is still the version
+   * that was read: the one with ETag {@code etag} (PutObject with If-Match), or none at all when
+   * {@code etag} is null (If-None-Match: *). The store checks and writes under one lock.
+   *
+   * @return false when another writer got there first (HTTP 412 PreconditionFailed, or 409
+   *     ConditionalRequestConflict while its write is under way): read again, merge, and retry
+   */
+  public boolean replace(S3Location location, String name, byte[] content, String etag) {
+    PutObjectRequest.Builder request =
+        PutObjectRequest.builder()
+            .bucket(location.bucket())
+            .key(location.key(name))
+            .contentType(contentType(name));
+    if (etag == null) {
+      request.ifNoneMatch("*");
+    } else {
+      request.ifMatch(etag);
+    }
+    try {
+      client.putObject(request.build(), RequestBody.fromBytes(content));
+      return true;
+    } catch (AwsServiceException e) {
+      if (e.statusCode() == PRECONDITION_FAILED || e.statusCode() == CONDITIONAL_REQUEST_CONFLICT) {
+        return false;
+      }
+      throw failure("write", location.uri(name), e);
+    } catch (SdkException e) {
+      throw failure("write", location.uri(name), e);
     }
   }
 

@@ -75,6 +75,10 @@ final class SpecChecks {
             + " requires spec.model.architecture convnet");
     atLeastOne(spec.getEvaluation().getModels(), "spec.evaluation.models");
     atLeastOne(spec.getEvaluation().getEpochs(), "spec.evaluation.epochs");
+    atLeastOne(spec.getEvaluation().getParallelism(), "spec.evaluation.parallelism");
+    require(
+        spec.getEvaluation().getParallelism() <= spec.getEvaluation().getModels(),
+        "spec.evaluation.parallelism must not exceed models (one network per pod at most)");
     require(spec.getSeed() >= 0, "spec.seed must not be negative, got " + spec.getSeed());
   }
 

@@ -177,6 +177,10 @@ class S3StoreTest {
                 "spec.distillation.iterations",
                 10,
                 "spec.distillation.checkpointInterval",
+                2,
+                "spec.evaluation.models",
+                2,
+                "spec.evaluation.parallelism",
                 2));
     Path credentials =
         MINIO.writeCredentials(
@@ -248,6 +252,40 @@ class S3StoreTest {
               directory.resolve("scores.npy"), store.read(location, "scores.npy").orElseThrow());
       assertThat(Npy.readFloats(scores)).hasSize(60);
     }
+
+    // Two evaluation pods, each with its own work directory: the one that finishes second fetches
+    // the other's part from the bucket and merges both.
+    assertThat(evaluate(task, log, credentials, 1)).isZero();
+    assertThat(termination(log).has("accuracyMean")).isFalse();
+    assertThat(evaluate(task, log, credentials, 0)).isZero();
+    JsonNode merged = termination(log);
+    assertThat(merged.path("models").asInt()).isEqualTo(2);
+    assertThat(merged.path("accuracyMean").isNumber()).isTrue();
+    try (S3Store store = new S3Store(MINIO.settings())) {
+      S3Location location = S3Location.parse(output, "test");
+      JsonNode evaluation = JSON.readTree(store.read(location, "evaluation.json").orElseThrow());
+      assertThat(evaluation.path("synthetic").path("accuracies").size()).isEqualTo(2);
+      assertThat(store.list(location))
+          .extracting(S3Store.StoredObject::name)
+          .contains("evaluation-part-0.json", "evaluation-part-1.json", "report.html");
+      JsonNode manifest = JSON.readTree(store.read(location, Workspace.MANIFEST).orElseThrow());
+      assertThat(manifest.path("stages").fieldNames())
+          .toIterable()
+          .contains("distill", "evaluate-0", "evaluate-1");
+    }
+  }
+
+  private int evaluate(Path task, Path log, Path credentials, int index) {
+    return stage(
+        "evaluate",
+        task,
+        log,
+        "--index",
+        String.valueOf(index),
+        "--s3-credentials",
+        credentials.toString(),
+        "--work-dir",
+        directory.resolve("evaluate-" + index).toString());
   }
 
   @Test

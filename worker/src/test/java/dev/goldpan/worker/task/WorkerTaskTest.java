@@ -56,6 +56,8 @@ class WorkerTaskTest {
         "  model: {width: 0}|spec.model.width",
         "  model: {architecture: mlp}\\n  distillation: {algorithm: dsa}|requires spec.model.architecture convnet",
         "  evaluation: {models: 0}|spec.evaluation.models",
+        "  evaluation: {parallelism: 0}|spec.evaluation.parallelism",
+        "  evaluation: {models: 2, parallelism: 3}|spec.evaluation.parallelism must not exceed",
         "  seed: -1|spec.seed",
       })
   void outOfRangeValuesAreRefusedNamingTheField(String spec, String expected) throws IOException {
