@@ -256,7 +256,7 @@ public final class DistillStage {
     }
     List<ImageSet> parts = new ArrayList<>();
     for (int shard = 0; shard < shards; shard++) {
-      if (!workspace.exists(shardFile(shard))) {
+      if (!workspace.existsAnywhere(shardFile(shard))) {
         return;
       }
       parts.add(readSynthetic(workspace, shardFile(shard)));
