@@ -7,10 +7,13 @@ import java.awt.image.BufferedImage;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -40,6 +43,8 @@ public final class TarShardsReader implements DatasetReader {
   static final List<String> IMAGE_EXTENSIONS = List.of("png", "jpg", "jpeg");
 
   private static final int BUFFER_SIZE = 1 << 16;
+  private static final int RECORD = 512;
+  private static final int END_OF_ARCHIVE = 2 * RECORD;
 
   @Override
   public Dataset open(Path root) {
@@ -219,6 +224,7 @@ public final class TarShardsReader implements DatasetReader {
   private static List<Shard> scan(List<Path> files) {
     List<Shard> shards = new ArrayList<>(files.size());
     for (Path file : files) {
+      requireEnd(file);
       LabelCollector labels = new LabelCollector(file);
       walk(file, labels);
       labels.sampleStarted(null);
@@ -227,8 +233,32 @@ public final class TarShardsReader implements DatasetReader {
     return shards;
   }
 
+  /**
+   * Fails unless {@code file} ends as a tar archive does: whole 512-byte records, the last two of
+   * them zero. A tar reader takes a truncated archive for a shorter one; this tells them apart.
+   */
+  private static void requireEnd(Path file) {
+    try (FileChannel channel = FileChannel.open(file)) {
+      long size = channel.size();
+      ByteBuffer end = ByteBuffer.allocate(END_OF_ARCHIVE);
+      if (size >= END_OF_ARCHIVE && size % RECORD == 0) {
+        channel.read(end, size - END_OF_ARCHIVE);
+      }
+      if (end.position() < END_OF_ARCHIVE
+          || !Arrays.equals(end.array(), new byte[END_OF_ARCHIVE])) {
+        throw new InvalidInputException(
+            file
+                + " is not a complete tar file: it is "
+                + size
+                + " bytes long and does not end with two zero 512-byte records (truncated?)");
+      }
+    } catch (IOException e) {
+      throw new StorageException("cannot read " + file + ": " + e, e);
+    }
+  }
+
   private static int[] labels(List<Shard> shards) {
-    return shards.stream().flatMapToInt(shard -> java.util.Arrays.stream(shard.labels())).toArray();
+    return shards.stream().flatMapToInt(shard -> Arrays.stream(shard.labels())).toArray();
   }
 
   /** The first image of {@code shard}, which fixes the shape of all. */
