@@ -11,12 +11,14 @@
 # The JVM runs with -Xmx${HEAP} (a pod's limit would set it); RSS adds libtorch's native memory.
 #
 # Usage: bench/scale.sh [--images 1000000] [--test 10000] [--data /work/exp/scale] [--heap 2g]
-#                       [--processes N]
+#                       [--processes N] [--criterion loss-converge]
+# --criterion random scores without training: the score stage then streams the train split once,
+# for its normalisation (a tenth of the time on a shared machine; the same chunks in memory).
 # Needs worker/target/goldpan-worker.jar (mvn -B -DskipTests package) and /usr/bin/python3 with
 # numpy and PIL. Generating 1 M images takes about 30 minutes on two cores and 4.6 GB of disk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-images=1000000 test=10000 data=/work/exp/scale heap=2g processes=$(nproc)
+images=1000000 test=10000 data=/work/exp/scale heap=2g processes=$(nproc) criterion=loss-converge
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --images) images=$2; shift 2 ;;
@@ -24,6 +26,7 @@ while [[ $# -gt 0 ]]; do
     --data) data=$2; shift 2 ;;
     --heap) heap=$2; shift 2 ;;
     --processes) processes=$2; shift 2 ;;
+    --criterion) criterion=$2; shift 2 ;;
     *) echo "bench/scale.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -42,7 +45,7 @@ done
 for shard in $(ls "$large/test"); do ln -sf "$large/test/$shard" "$small/test/$shard"; done
 
 run_set() {  # directory -> one line per stage
-  local set=$1 work=$1.run
+  local set=$1 work=$1.run-$criterion
   rm -rf "$work" && mkdir -p "$work"
   cat > "$work/task.yaml" <<YAML
 apiVersion: goldpan.dev/v1alpha1
@@ -51,7 +54,7 @@ metadata: {name: scale}
 spec:
   dataset: {format: tar-shards, source: 'file://$set'}
   model: {depth: 2, width: 8}
-  selection: {static: {criterion: loss-converge, keepRatio: 0.5, scoring: {epochs: 1, initEpochs: 1}}}
+  selection: {static: {criterion: $criterion, keepRatio: 0.5, scoring: {epochs: 1, initEpochs: 1}}}
   distillation: {algorithm: dm, imagesPerClass: 10, iterations: 5, batchReal: 128, parallelism: 10, checkpointInterval: 1000}
   evaluation: {models: 1, epochs: 1, baselines: [random-real]}
   output: {location: 'file:///unused'}
@@ -74,14 +77,14 @@ PY
       java -Xmx"$heap" -Dai.djl.offline=true -jar "$jar" stage "$stage" --task "$work/task.yaml" \
         --index 0 --output "$work/out" > "$work/$stage.log" 2>&1 ||
       { echo "bench/scale.sh: $stage failed on $set, see $work/$stage.log" >&2; tail -5 "$work/$stage.log" >&2; exit 1; }
-    /usr/bin/python3 - "$set" "$stage" "$work/$stage.time" <<'PY'
+    /usr/bin/python3 - "$set" "$stage" "$work/$stage.time" "$criterion" <<'PY'
 import os, re, sys
 text = open(sys.argv[3]).read()
 rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
 wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", text).group(1)
 seconds = sum(float(part) * 60 ** i for i, part in enumerate(reversed(wall.split(":"))))
 train = sum(1 for _ in os.scandir(os.path.join(sys.argv[1], "train"))) * 10000
-print(f"{train:>9} images  {sys.argv[2]:<8} {seconds:8.1f} s  peak RSS {rss / 1024:7.0f} MiB")
+print(f"{train:>9} images  {sys.argv[4]:<13} {sys.argv[2]:<8} {seconds:8.1f} s  peak RSS {rss / 1024:7.0f} MiB")
 PY
   done
 }
