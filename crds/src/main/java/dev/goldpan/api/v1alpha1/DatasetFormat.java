@@ -11,7 +11,9 @@ public enum DatasetFormat {
   @JsonProperty("image-folder")
   IMAGE_FOLDER("image-folder"),
   @JsonProperty("npz")
-  NPZ("npz");
+  NPZ("npz"),
+  @JsonProperty("tar-shards")
+  TAR_SHARDS("tar-shards");
 
   private final String value;
 

@@ -15,7 +15,7 @@ public class DatasetSpec {
 
   @Required
   @JsonPropertyDescription(
-      "On-disk format: idx (MNIST style, plain or gzip), cifar-binary, image-folder (class sub-folders of PNG/JPEG) or npz.")
+      "On-disk format: idx (MNIST style, plain or gzip), cifar-binary, image-folder (class sub-folders of PNG/JPEG), npz, or tar-shards (WebDataset-style train/*.tar and test/*.tar, each sample a <key>.png or .jpg and a <key>.cls label; read in a streaming way).")
   private DatasetFormat format;
 
   @Required

@@ -34,7 +34,7 @@ public final class CifarBinaryReader implements DatasetReader {
   private static final int DEFAULT_CLASSES = 10;
 
   @Override
-  public LabeledDataset read(Path root) {
+  public LabeledDataset open(Path root) {
     DatasetReaders.requireDirectory(root, DatasetFormat.CIFAR_BINARY);
     Path directory = batchDirectory(root);
     List<Path> trainFiles = new ArrayList<>();
@@ -126,7 +126,7 @@ public final class CifarBinaryReader implements DatasetReader {
       throw new InvalidInputException(
           "the CIFAR-10 batches " + files + " hold too many images (" + records + ")");
     }
-    float[] pixels = new float[(int) records * IMAGE_BYTES];
+    byte[] pixels = new byte[(int) records * IMAGE_BYTES];
     int[] labels = new int[(int) records];
     int image = 0;
     for (Path file : files) {
@@ -144,10 +144,10 @@ public final class CifarBinaryReader implements DatasetReader {
                   + labelLimit);
         }
         labels[image] = label;
-        BytePixels.toUnit(bytes, offset + 1, pixels, image * IMAGE_BYTES, IMAGE_BYTES);
+        System.arraycopy(bytes, offset + 1, pixels, image * IMAGE_BYTES, IMAGE_BYTES);
       }
     }
-    return new ImageSet(pixels, labels, CHANNELS, SIDE, SIDE);
+    return ImageSet.ofBytes(pixels, labels, CHANNELS, SIDE, SIDE);
   }
 
   private static long size(Path file) {

@@ -17,6 +17,7 @@ public final class DatasetReaders {
       case CIFAR_BINARY -> new CifarBinaryReader();
       case IMAGE_FOLDER -> new ImageFolderReader();
       case NPZ -> new NpzReader();
+      case TAR_SHARDS -> new TarShardsReader();
     };
   }
 

@@ -6,6 +6,7 @@ import dev.goldpan.worker.StorageException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,8 @@ import java.util.zip.ZipException;
 /**
  * Reads MNIST-style IDX files (MNIST, Fashion-MNIST, KMNIST) from one directory: {@value
  * #TRAIN_IMAGES}, {@value #TRAIN_LABELS}, {@value #TEST_IMAGES} and {@value #TEST_LABELS}, each
- * plain or gzipped with a {@code .gz} suffix. Images are single-channel uint8, scaled to [0, 1].
+ * plain or gzipped with a {@code .gz} suffix. Images are single-channel uint8, kept as bytes.
+ * Opening reads the labels; each read goes through the images file and keeps the images asked for.
  *
  * <p>The classes number the largest train label plus one. Ten classes in a directory whose name
  * contains "fashion" get the Fashion-MNIST names, any other classes are named by their label.
@@ -52,7 +54,7 @@ public final class IdxReader implements DatasetReader {
   private static final int BUFFER_SIZE = 1 << 16;
 
   @Override
-  public LabeledDataset read(Path root) {
+  public Dataset open(Path root) {
     DatasetReaders.requireDirectory(root, DatasetFormat.IDX);
     List<Path> files =
         List.of(
@@ -60,11 +62,11 @@ public final class IdxReader implements DatasetReader {
             locate(root, TRAIN_LABELS),
             locate(root, TEST_IMAGES),
             locate(root, TEST_LABELS));
-    ImageSet train = imageSet(files.get(0), files.get(1));
-    if (train.size() == 0) {
+    IdxSplit train = split(files.get(0), files.get(1));
+    if (train.labels().length == 0) {
       throw new InvalidInputException(files.get(0) + " holds no images");
     }
-    ImageSet test = imageSet(files.get(2), files.get(3));
+    IdxSplit test = split(files.get(2), files.get(3));
     if (test.height() != train.height() || test.width() != train.width()) {
       throw new InvalidInputException(
           files.get(2)
@@ -81,7 +83,70 @@ public final class IdxReader implements DatasetReader {
     }
     int classes = ClassLabels.classCount(train.labels());
     ClassLabels.requireWithin(test.labels(), classes, files.get(3).toString());
-    return new LabeledDataset(train, test, classNames(root, classes), files);
+    return new IdxDataset(train, test, classNames(root, classes), files);
+  }
+
+  /** The labels of one split and where its images are; images are read per {@link #read}. */
+  private record IdxSplit(Path imagesFile, int[] labels, int height, int width) {}
+
+  private record IdxDataset(
+      IdxSplit train, IdxSplit test, List<String> classNames, List<Path> files) implements Dataset {
+
+    @Override
+    public int channels() {
+      return 1;
+    }
+
+    @Override
+    public int height() {
+      return train.height();
+    }
+
+    @Override
+    public int width() {
+      return train.width();
+    }
+
+    @Override
+    public int[] labels(Split split) {
+      return (split == Split.TRAIN ? train : test).labels();
+    }
+
+    @Override
+    public ImageSet read(Split split, SampleFilter filter) {
+      IdxSplit part = split == Split.TRAIN ? train : test;
+      int imageSize = part.height() * part.width();
+      HeldImages images = new HeldImages(part.labels(), filter, imageSize);
+      Path file = part.imagesFile();
+      try (InputStream in = openStream(file)) {
+        readHeader(in, Integer.BYTES * 4, file);
+        byte[] skipped = new byte[imageSize];
+        for (int i = 0; i < part.labels().length && images.wantsFrom(i); i++) {
+          boolean wanted = images.wants(i);
+          byte[] target = wanted ? images.pixels() : skipped;
+          int read = in.readNBytes(target, wanted ? images.offset() : 0, imageSize);
+          if (read < imageSize) {
+            throw new InvalidInputException(
+                file
+                    + " is truncated: its header promises "
+                    + part.labels().length
+                    + " images of "
+                    + part.height()
+                    + "x"
+                    + part.width()
+                    + " but image "
+                    + i
+                    + " is incomplete");
+          }
+        }
+      } catch (ZipException | EOFException e) {
+        throw new InvalidInputException(
+            file + " is not a valid gzip file (corrupt or truncated): " + e.getMessage(), e);
+      } catch (IOException e) {
+        throw new StorageException("cannot read " + file + ": " + e, e);
+      }
+      return images.build(1, part.height(), part.width());
+    }
   }
 
   private static Path locate(Path root, String name) {
@@ -108,9 +173,13 @@ public final class IdxReader implements DatasetReader {
             + " suffix");
   }
 
-  private static ImageSet imageSet(Path imagesFile, Path labelsFile) {
-    IdxContent images = readIdx(imagesFile, IMAGES_MAGIC, "images");
-    IdxContent labels = readIdx(labelsFile, LABELS_MAGIC, "labels");
+  /**
+   * Reads the labels and the images' header, and checks that the images file is as long as its
+   * header promises (for a gzipped file that takes reading it through).
+   */
+  private static IdxSplit split(Path imagesFile, Path labelsFile) {
+    IdxContent labels = readIdx(labelsFile, LABELS_MAGIC, "labels", true);
+    IdxContent images = readIdx(imagesFile, IMAGES_MAGIC, "images", false);
     if (labels.dimensions()[0] != images.dimensions()[0]) {
       throw new InvalidInputException(
           labelsFile
@@ -126,19 +195,15 @@ public final class IdxReader implements DatasetReader {
     for (int i = 0; i < labelValues.length; i++) {
       labelValues[i] = labels.data()[i] & 0xFF;
     }
-    return new ImageSet(
-        BytePixels.toUnit(images.data()),
-        labelValues,
-        1,
-        images.dimensions()[1],
-        images.dimensions()[2]);
+    return new IdxSplit(imagesFile, labelValues, images.dimensions()[1], images.dimensions()[2]);
   }
 
   /** The dimensions from an IDX header and the unsigned bytes that follow it. */
   private record IdxContent(int[] dimensions, byte[] data) {}
 
-  private static IdxContent readIdx(Path file, int expectedMagic, String kind) {
-    try (InputStream in = open(file)) {
+  /** The header and, when {@code keep}, the data; the data's length is checked either way. */
+  private static IdxContent readIdx(Path file, int expectedMagic, String kind, boolean keep) {
+    try (InputStream in = openStream(file)) {
       byte[] magicBytes = readHeader(in, Integer.BYTES, file);
       int magic = ByteBuffer.wrap(magicBytes).getInt();
       if (magic != expectedMagic) {
@@ -167,8 +232,9 @@ public final class IdxReader implements DatasetReader {
         throw new InvalidInputException(
             file + " promises " + byteCount + " bytes in its IDX header; at most 2 GiB supported");
       }
-      byte[] data = in.readNBytes((int) byteCount);
-      if (data.length < byteCount) {
+      byte[] data = keep ? in.readNBytes((int) byteCount) : new byte[0];
+      long length = keep ? data.length : in.transferTo(OutputStream.nullOutputStream());
+      if (length < byteCount) {
         throw new InvalidInputException(
             file
                 + " is truncated: its header promises "
@@ -176,7 +242,7 @@ public final class IdxReader implements DatasetReader {
                 + " ("
                 + byteCount
                 + " bytes) but only "
-                + data.length
+                + length
                 + " bytes follow");
       }
       return new IdxContent(dimensions, data);
@@ -188,7 +254,7 @@ public final class IdxReader implements DatasetReader {
     }
   }
 
-  private static InputStream open(Path file) throws IOException {
+  private static InputStream openStream(Path file) throws IOException {
     InputStream in = Files.newInputStream(file);
     if (!file.getFileName().toString().endsWith(GZIP_SUFFIX)) {
       return in;

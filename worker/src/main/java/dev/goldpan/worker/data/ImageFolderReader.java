@@ -3,10 +3,7 @@ package dev.goldpan.worker.data;
 import dev.goldpan.api.v1alpha1.DatasetFormat;
 import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.StorageException;
-import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
-import java.awt.image.Raster;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
-import javax.imageio.ImageIO;
-import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Reads a folder of images: {@code root/train/<class>/*.png} and {@code root/test/<class>/*.png}
@@ -34,7 +29,7 @@ public final class ImageFolderReader implements DatasetReader {
   private static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg");
 
   @Override
-  public LabeledDataset read(Path root) {
+  public LabeledDataset open(Path root) {
     DatasetReaders.requireDirectory(root, DatasetFormat.IMAGE_FOLDER);
     Path trainDirectory = split(root, TRAIN);
     Path testDirectory = split(root, TEST);
@@ -98,24 +93,41 @@ public final class ImageFolderReader implements DatasetReader {
     private int width;
 
     ImageSet decodeAll(List<LabeledFile> files) {
-      List<float[]> images = new ArrayList<>(files.size());
+      List<Object> images = new ArrayList<>(files.size());
       int[] labels = new int[files.size()];
+      boolean deep = false; // a gray image of other than 8 bits makes a float set
       for (int i = 0; i < files.size(); i++) {
-        images.add(decode(files.get(i).file()));
+        Object image = decode(files.get(i).file());
+        deep |= image instanceof float[];
+        images.add(image);
         labels[i] = files.get(i).label();
       }
       int imageSize = channels * height * width;
-      float[] pixels = new float[Math.multiplyExact(files.size(), imageSize)];
+      int total = Math.multiplyExact(files.size(), imageSize);
+      if (!deep) {
+        byte[] pixels = new byte[total];
+        for (int i = 0; i < images.size(); i++) {
+          System.arraycopy(images.get(i), 0, pixels, i * imageSize, imageSize);
+        }
+        return ImageSet.ofBytes(pixels, labels, channels, height, width);
+      }
+      float[] pixels = new float[total];
       for (int i = 0; i < images.size(); i++) {
-        System.arraycopy(images.get(i), 0, pixels, i * imageSize, imageSize);
+        if (images.get(i) instanceof byte[] bytes) {
+          for (int p = 0; p < imageSize; p++) {
+            pixels[i * imageSize + p] = (bytes[p] & 0xFF) / 255f;
+          }
+        } else {
+          System.arraycopy(images.get(i), 0, pixels, i * imageSize, imageSize);
+        }
       }
       return new ImageSet(pixels, labels, channels, height, width);
     }
 
-    private float[] decode(Path file) {
+    /** The image's values, as {@link ImageDecoding#pixels} gives them. */
+    private Object decode(Path file) {
       BufferedImage image = load(file);
-      boolean gray = image.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_GRAY;
-      int imageChannels = gray ? 1 : 3;
+      int imageChannels = ImageDecoding.channels(image);
       if (firstFile == null) {
         firstFile = file;
         channels = imageChannels;
@@ -142,51 +154,14 @@ public final class ImageFolderReader implements DatasetReader {
                 + width
                 + "; all images must share one size and channel count");
       }
-      return gray ? grayPixels(image) : rgbPixels(image);
-    }
-
-    /** Gray samples read from the raster: going through RGB would apply a gamma curve. */
-    private static float[] grayPixels(BufferedImage image) {
-      Raster raster = image.getRaster();
-      int[] samples = raster.getSamples(0, 0, image.getWidth(), image.getHeight(), 0, (int[]) null);
-      float maximum = (1 << raster.getSampleModel().getSampleSize(0)) - 1;
-      float[] values = new float[samples.length];
-      for (int i = 0; i < samples.length; i++) {
-        values[i] = samples[i] / maximum;
-      }
-      return values;
-    }
-
-    private static float[] rgbPixels(BufferedImage image) {
-      int plane = image.getWidth() * image.getHeight();
-      int[] rgb =
-          image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
-      float[] values = new float[3 * plane];
-      for (int i = 0; i < plane; i++) {
-        values[i] = ((rgb[i] >>> 16) & 0xFF) / 255f;
-        values[plane + i] = ((rgb[i] >>> 8) & 0xFF) / 255f;
-        values[2 * plane + i] = (rgb[i] & 0xFF) / 255f;
-      }
-      return values;
+      return ImageDecoding.pixels(image);
     }
 
     private static BufferedImage load(Path file) {
-      byte[] bytes;
       try {
-        bytes = Files.readAllBytes(file);
+        return ImageDecoding.decode(Files.readAllBytes(file), file.toString());
       } catch (IOException e) {
         throw new StorageException("cannot read " + file + ": " + e, e);
-      }
-      try {
-        BufferedImage image =
-            ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)));
-        if (image == null) {
-          throw new InvalidInputException(
-              file + " is not a PNG or JPEG image this reader can decode");
-        }
-        return image;
-      } catch (IOException e) {
-        throw new InvalidInputException(file + " is not a readable image: " + e.getMessage(), e);
       }
     }
   }

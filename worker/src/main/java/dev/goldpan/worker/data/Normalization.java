@@ -8,31 +8,54 @@ public record Normalization(float[] mean, float[] std) {
 
   /** The mean and (population) standard deviation of each channel of {@code train}. */
   public static Normalization of(ImageSet train) {
-    int channels = train.channels();
-    int plane = train.height() * train.width();
-    double[] sum = new double[channels];
-    double[] squares = new double[channels];
-    float[] pixels = train.pixels();
-    for (int image = 0; image < train.size(); image++) {
-      for (int c = 0; c < channels; c++) {
-        int offset = (image * channels + c) * plane;
-        for (int p = 0; p < plane; p++) {
-          double value = pixels[offset + p];
-          sum[c] += value;
-          squares[c] += value * value;
+    Statistics statistics = new Statistics(train.channels());
+    statistics.add(train);
+    return statistics.normalization();
+  }
+
+  /**
+   * Per-channel sums over the images added so far, in the order they were added: adding a set chunk
+   * by chunk gives the same normalisation as adding it whole.
+   */
+  public static final class Statistics {
+    private final double[] sum;
+    private final double[] squares;
+    private long values;
+
+    public Statistics(int channels) {
+      sum = new double[channels];
+      squares = new double[channels];
+    }
+
+    /** Adds the held images of {@code images}, as unit values (before any normalisation). */
+    public void add(ImageSet images) {
+      int plane = images.height() * images.width();
+      for (int row = 0; row < images.heldCount(); row++) {
+        for (int c = 0; c < sum.length; c++) {
+          int offset = c * plane;
+          for (int p = 0; p < plane; p++) {
+            double value = images.unitValue(row, offset + p);
+            sum[c] += value;
+            squares[c] += value * value;
+          }
         }
       }
+      values += (long) images.heldCount() * plane;
     }
-    double count = (double) train.size() * plane;
-    float[] mean = new float[channels];
-    float[] std = new float[channels];
-    for (int c = 0; c < channels; c++) {
-      mean[c] = (float) (sum[c] / count);
-      std[c] =
-          (float)
-              Math.sqrt(Math.max(squares[c] / count - (sum[c] / count) * (sum[c] / count), 1e-12));
+
+    public Normalization normalization() {
+      double count = values;
+      float[] mean = new float[sum.length];
+      float[] std = new float[sum.length];
+      for (int c = 0; c < sum.length; c++) {
+        mean[c] = (float) (sum[c] / count);
+        std[c] =
+            (float)
+                Math.sqrt(
+                    Math.max(squares[c] / count - (sum[c] / count) * (sum[c] / count), 1e-12));
+      }
+      return new Normalization(mean, std);
     }
-    return new Normalization(mean, std);
   }
 
   /** The spec's values, which must have one entry per channel of the data. */
@@ -56,31 +79,46 @@ public record Normalization(float[] mean, float[] std) {
     return new Normalization(mean, std);
   }
 
-  /** {@code (x - mean) / std}, per channel. */
+  /** {@code set} with {@code (x - mean) / std}, per channel, applied when its values are read. */
   public ImageSet apply(ImageSet set) {
-    return map(set, false);
+    return set.normalised(this);
   }
 
-  /** {@code x * std + mean}, per channel: back to [0, 1] pixel values. */
+  /** {@code x * std + mean}, per channel, of a normalised set: back to [0, 1] pixel values. */
   public ImageSet invert(ImageSet set) {
-    return map(set, true);
-  }
-
-  private ImageSet map(ImageSet set, boolean inverse) {
-    int channels = set.channels();
     int plane = set.height() * set.width();
-    float[] in = set.pixels();
-    float[] out = new float[in.length];
+    float[] out = set.pixels().clone();
     for (int image = 0; image < set.size(); image++) {
-      for (int c = 0; c < channels; c++) {
-        int offset = (image * channels + c) * plane;
-        float m = mean[c];
-        float s = std[c];
+      for (int c = 0; c < set.channels(); c++) {
+        int offset = (image * set.channels() + c) * plane;
         for (int p = offset; p < offset + plane; p++) {
-          out[p] = inverse ? in[p] * s + m : (in[p] - m) / s;
+          out[p] = out[p] * std[c] + mean[c];
         }
       }
     }
-    return new ImageSet(out, set.labels(), channels, set.height(), set.width());
+    return new ImageSet(out, set.labels(), set.channels(), set.height(), set.width());
+  }
+
+  /** Normalises one image of {@code channels} planes from {@code in} into {@code out}. */
+  void apply(float[] in, int from, float[] out, int offset, int channels, int plane) {
+    for (int c = 0; c < channels; c++) {
+      float m = mean[c];
+      float s = std[c];
+      for (int p = 0; p < plane; p++) {
+        out[offset + c * plane + p] = (in[from + c * plane + p] - m) / s;
+      }
+    }
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof Normalization that
+        && java.util.Arrays.equals(mean, that.mean)
+        && java.util.Arrays.equals(std, that.std);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * java.util.Arrays.hashCode(mean) + java.util.Arrays.hashCode(std);
   }
 }

@@ -19,10 +19,10 @@ import java.util.stream.Stream;
  * {@value #Y_TRAIN}, {@value #X_TEST} and {@value #Y_TEST} in one .npz file. The root is that file
  * or a directory holding exactly one .npz file.
  *
- * <p>Images are uint8 (scaled to [0, 1]) or float (used as they are), shaped [N, H, W] (one
- * channel), [N, H, W, C] with C in {1, 3, 4} (an alpha channel is dropped), or [N, C, H, W] with C
- * in {1, 3} when the last dimension is not a channel count. Labels are integers shaped [N] or [N,
- * 1]; the classes number the largest train label plus one and are named by their label.
+ * <p>Images are uint8 (kept as bytes, read as x / 255) or float (used as they are), shaped [N, H,
+ * W] (one channel), [N, H, W, C] with C in {1, 3, 4} (an alpha channel is dropped), or [N, C, H, W]
+ * with C in {1, 3} when the last dimension is not a channel count. Labels are integers shaped [N]
+ * or [N, 1]; the classes number the largest train label plus one and are named by their label.
  */
 public final class NpzReader implements DatasetReader {
 
@@ -34,7 +34,7 @@ public final class NpzReader implements DatasetReader {
   private static final String SUFFIX = ".npz";
 
   @Override
-  public LabeledDataset read(Path root) {
+  public LabeledDataset open(Path root) {
     Path file = locate(root);
     Map<String, NpyArray> arrays = Npz.read(file);
     ImageSet train = imageSet(arrays, X_TRAIN, Y_TRAIN, file);
@@ -117,39 +117,53 @@ public final class NpzReader implements DatasetReader {
       throw new InvalidInputException(source + " holds no images");
     }
     int[] labels = labels(arrays, labelsName, file, count, imagesName);
-    float[] values =
-        images.dtype().equals(NpyArray.UINT8) ? BytePixels.toUnit(images.data()) : images.floats();
-    if (shape.length == 3) {
-      return new ImageSet(values, labels, 1, shape[1], shape[2]);
+    boolean bytes = images.dtype().equals(NpyArray.UINT8);
+    if (shape.length == 3 || channelsFirst) {
+      int channels = shape.length == 3 ? 1 : shape[1];
+      int height = shape.length == 3 ? shape[1] : shape[2];
+      int width = shape.length == 3 ? shape[2] : shape[3];
+      return bytes
+          ? ImageSet.ofBytes(images.data(), labels, channels, height, width)
+          : new ImageSet(images.floats(), labels, channels, height, width);
     }
-    if (channelsLast) {
-      return new ImageSet(
-          toChannelsFirst(values, count, shape[1], shape[2], shape[3]),
-          labels,
-          Math.min(shape[3], 3),
-          shape[1],
-          shape[2]);
-    }
-    return new ImageSet(values, labels, shape[1], shape[2], shape[3]);
-  }
-
-  /** NHWC to NCHW, keeping at most three channels (an RGBA image loses its alpha). */
-  private static float[] toChannelsFirst(
-      float[] values, int count, int height, int width, int storedChannels) {
-    int channels = Math.min(storedChannels, 3);
-    int plane = height * width;
-    float[] result = new float[count * channels * plane];
-    for (int image = 0; image < count; image++) {
-      int sourceBase = image * plane * storedChannels;
-      int targetBase = image * channels * plane;
-      for (int pixel = 0; pixel < plane; pixel++) {
-        for (int channel = 0; channel < channels; channel++) {
-          result[targetBase + channel * plane + pixel] =
-              values[sourceBase + pixel * storedChannels + channel];
+    int[] order = channelsFirstOrder(shape[1], shape[2], shape[3]);
+    int channels = Math.min(shape[3], 3);
+    if (bytes) {
+      byte[] stored = images.data();
+      byte[] pixels = new byte[count * order.length];
+      for (int image = 0; image < count; image++) {
+        int sourceBase = image * shape[1] * shape[2] * shape[3];
+        for (int i = 0; i < order.length; i++) {
+          pixels[image * order.length + i] = stored[sourceBase + order[i]];
         }
       }
+      return ImageSet.ofBytes(pixels, labels, channels, shape[1], shape[2]);
     }
-    return result;
+    float[] stored = images.floats();
+    float[] pixels = new float[count * order.length];
+    for (int image = 0; image < count; image++) {
+      int sourceBase = image * shape[1] * shape[2] * shape[3];
+      for (int i = 0; i < order.length; i++) {
+        pixels[image * order.length + i] = stored[sourceBase + order[i]];
+      }
+    }
+    return new ImageSet(pixels, labels, channels, shape[1], shape[2]);
+  }
+
+  /**
+   * For each value of an NCHW image, its offset in the NHWC image, keeping at most three channels
+   * (an RGBA image loses its alpha).
+   */
+  private static int[] channelsFirstOrder(int height, int width, int storedChannels) {
+    int channels = Math.min(storedChannels, 3);
+    int plane = height * width;
+    int[] order = new int[channels * plane];
+    for (int pixel = 0; pixel < plane; pixel++) {
+      for (int channel = 0; channel < channels; channel++) {
+        order[channel * plane + pixel] = pixel * storedChannels + channel;
+      }
+    }
+    return order;
   }
 
   private static int[] labels(

@@ -14,14 +14,9 @@ final class Batches {
 
   /** Images at {@code indices[from, to)} as an [n, C, H, W] array. */
   static NDArray images(NDManager manager, ImageSet set, int[] indices, int from, int to) {
-    int imageSize = set.imageSize();
-    float[] buffer = new float[(to - from) * imageSize];
-    for (int i = from; i < to; i++) {
-      System.arraycopy(
-          set.pixels(), indices[i] * imageSize, buffer, (i - from) * imageSize, imageSize);
-    }
     return manager.create(
-        FloatBuffer.wrap(buffer), new Shape(to - from, set.channels(), set.height(), set.width()));
+        FloatBuffer.wrap(set.values(indices, from, to)),
+        new Shape(to - from, set.channels(), set.height(), set.width()));
   }
 
   /** Labels at {@code indices[from, to)} as an int64 [n] array. */

@@ -9,6 +9,7 @@ import dev.goldpan.api.v1alpha1.DistillationSpec;
 import dev.goldpan.api.v1alpha1.SyntheticInit;
 import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.data.ImageSet;
+import dev.goldpan.worker.data.SampleFilter;
 import dev.goldpan.worker.engine.CausalSelection;
 import dev.goldpan.worker.engine.Distiller;
 import dev.goldpan.worker.engine.DistributionMatching;
@@ -19,10 +20,12 @@ import dev.goldpan.worker.io.Npz;
 import dev.goldpan.worker.model.DsaAugmentation;
 import dev.goldpan.worker.progress.Progress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.IntStream;
 
 /**
  * Distillation (DESIGN §3 step 3): initialises the synthetic set from random kept real samples (or
@@ -96,11 +99,21 @@ public final class DistillStage {
       pools[i] = kept[classIds[i]];
     }
     Random random = context.random("distill", shard);
-    ImageSet initial = initialSyntheticSet(data, classIds, spec, random);
-    DsaAugmentation augmentation =
-        spec.getAugmentation() == Augmentation.DSA
-            ? new DsaAugmentation(data.train().height(), data.train().width())
-            : null;
+    // Only the shard's pools and the initial images are read: memory grows with the shard.
+    int perClass = spec.getImagesPerClass();
+    int[] initialSamples =
+        spec.getInit() == SyntheticInit.NOISE
+            ? new int[0]
+            : initialSamples(data.trainLabels(), classIds, perClass, random);
+    int[] needed =
+        IntStream.concat(
+                Arrays.stream(pools).flatMapToInt(Arrays::stream), Arrays.stream(initialSamples))
+            .toArray();
+    ImageSet real = data.train(SampleFilter.indices(needed));
+    ImageSet initial =
+        spec.getInit() == SyntheticInit.NOISE
+            ? noise(classIds, perClass, real, random)
+            : real.subset(initialSamples);
     CausalSelectionSpec causalSpec =
         SelectStage.causalOf(
             context.workspace().readJson(SelectStage.SELECTION),
@@ -130,7 +143,7 @@ public final class DistillStage {
             newDistiller(
                 context.spec(),
                 manager,
-                data.train(),
+                real,
                 initial,
                 pools,
                 spec.getBatchReal(),
@@ -295,28 +308,25 @@ public final class DistillStage {
 
   /**
    * Per class of {@code classIds}, imagesPerClass random real samples of that class (or Gaussian
-   * noise), class-major. They are drawn from the whole class, before pruning, so that every
-   * selection setting with the same seed starts from the same images.
+   * noise), class-major, from {@code train}, which must hold them.
    */
   static ImageSet initialSyntheticSet(
-      PreparedData data, int[] classIds, DistillationSpec spec, Random random) {
-    int perClass = spec.getImagesPerClass();
+      ImageSet train, int[] classIds, DistillationSpec spec, Random random) {
+    return spec.getInit() == SyntheticInit.NOISE
+        ? noise(classIds, spec.getImagesPerClass(), train, random)
+        : train.subset(initialSamples(train.labels(), classIds, spec.getImagesPerClass(), random));
+  }
+
+  /**
+   * Per class of {@code classIds}, the indices of {@code perClass} random samples of that class,
+   * class-major. They are drawn from the whole class, before pruning, so that every selection
+   * setting with the same seed starts from the same images.
+   */
+  static int[] initialSamples(int[] labels, int[] classIds, int perClass, Random random) {
     int classes = classIds.length;
-    ImageSet train = data.train();
-    if (spec.getInit() == SyntheticInit.NOISE) {
-      float[] pixels = new float[classes * perClass * train.imageSize()];
-      for (int i = 0; i < pixels.length; i++) {
-        pixels[i] = (float) random.nextGaussian();
-      }
-      int[] labels = new int[classes * perClass];
-      for (int i = 0; i < labels.length; i++) {
-        labels[i] = classIds[i / perClass];
-      }
-      return new ImageSet(pixels, labels, train.channels(), train.height(), train.width());
-    }
     int[] picked = new int[classes * perClass];
     for (int c = 0; c < classes; c++) {
-      int[] members = ImageSet.indicesOf(train.labels(), classIds[c]);
+      int[] members = ImageSet.indicesOf(labels, classIds[c]);
       if (members.length == 0) {
         throw new InvalidInputException(
             "class " + classIds[c] + " has no training samples to initialise from");
@@ -326,7 +336,20 @@ public final class DistillStage {
         picked[c * perClass + i] = drawn[i % drawn.length];
       }
     }
-    return train.subset(picked);
+    return picked;
+  }
+
+  /** Gaussian noise images of {@code like}'s shape, {@code perClass} per class, class-major. */
+  private static ImageSet noise(int[] classIds, int perClass, ImageSet like, Random random) {
+    float[] pixels = new float[classIds.length * perClass * like.imageSize()];
+    for (int i = 0; i < pixels.length; i++) {
+      pixels[i] = (float) random.nextGaussian();
+    }
+    int[] labels = new int[classIds.length * perClass];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = classIds[i / perClass];
+    }
+    return new ImageSet(pixels, labels, like.channels(), like.height(), like.width());
   }
 
   private static void writeSyntheticSet(

@@ -10,6 +10,8 @@ import dev.goldpan.api.v1alpha1.DistillationJobSpec;
 import dev.goldpan.api.v1alpha1.EvaluationSpec;
 import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.data.ImageSet;
+import dev.goldpan.worker.data.SampleFilter;
+import dev.goldpan.worker.data.Split;
 import dev.goldpan.worker.engine.ClassifierTraining;
 import dev.goldpan.worker.model.DsaAugmentation;
 import dev.goldpan.worker.model.Network;
@@ -287,9 +289,9 @@ public final class EvaluateStage {
     return DistillStage.readSynthetic(context.workspace(), DistillStage.SYNTHETIC);
   }
 
-  /** A random real subset with the given number of images per class. */
+  /** A random real subset with the given number of images per class; only those images are read. */
   static ImageSet randomReal(PreparedData data, int[] perClass, Random random) {
-    int[] labels = data.train().labels();
+    int[] labels = data.trainLabels();
     int total = 0;
     for (int count : perClass) {
       total += count;
@@ -306,7 +308,21 @@ public final class EvaluateStage {
         picked[next++] = members[i];
       }
     }
-    return data.train().subset(java.util.Arrays.copyOf(picked, next));
+    int[] indices = java.util.Arrays.copyOf(picked, next);
+    return data.train(SampleFilter.indices(indices)).subset(indices);
+  }
+
+  /** Fraction of the test split that {@code network} classifies correctly, read chunk by chunk. */
+  static double testAccuracy(NDManager manager, Network network, PreparedData data) {
+    long[] correct = {0};
+    data.forEachChunk(
+        Split.TEST,
+        (from, chunk) ->
+            correct[0] +=
+                Math.round(
+                    ClassifierTraining.accuracy(manager, network, chunk, 512) * chunk.size()));
+    int size = data.size(Split.TEST);
+    return size == 0 ? 0 : (double) correct[0] / size;
   }
 
   /**
@@ -336,7 +352,7 @@ public final class EvaluateStage {
           random,
           0,
           (step, total, loss) -> overall.report(run * total + step, runs * total, loss));
-      return ClassifierTraining.accuracy(manager, network, data.test(), 512);
+      return testAccuracy(manager, network, data);
     }
   }
 

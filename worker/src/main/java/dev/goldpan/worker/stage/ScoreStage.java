@@ -4,13 +4,20 @@ import ai.djl.ndarray.NDManager;
 import dev.goldpan.api.v1alpha1.StaticCriterion;
 import dev.goldpan.api.v1alpha1.StaticSelectionSpec;
 import dev.goldpan.worker.InvalidInputException;
+import dev.goldpan.worker.data.ImageSet;
+import dev.goldpan.worker.data.Split;
 import dev.goldpan.worker.engine.ClassifierTraining;
 import dev.goldpan.worker.io.Npy;
 import dev.goldpan.worker.io.NpyArray;
 import dev.goldpan.worker.model.Network;
 import dev.goldpan.worker.model.NetworkShape;
 import dev.goldpan.worker.model.Networks;
+import dev.goldpan.worker.progress.Progress;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 
 /**
  * Level-1 scoring (DESIGN §3 step 1): one ensemble member per index. Trains a scorer on the real
@@ -57,7 +64,7 @@ public final class ScoreStage {
     Random random = context.random("score", index);
     float[] scores =
         criterion == StaticCriterion.RANDOM
-            ? randomScores(random, data.train().size())
+            ? randomScores(random, data.size(Split.TRAIN))
             : trained(data, random, criterion);
     String file = fileName(index);
     Npy.write(context.workspace().file(file), NpyArray.float32(scores, scores.length));
@@ -73,27 +80,101 @@ public final class ScoreStage {
     return scores;
   }
 
+  /**
+   * Trains the scorer and scores every sample. A train split that fits in one chunk is trained on
+   * whole, shuffled each epoch. A larger one is streamed: each epoch visits its chunks in random
+   * order and trains on each for one pass, shuffled within the chunk, the optimiser starting afresh
+   * per chunk (its momentum, not the network); then the samples are scored chunk by chunk.
+   */
   private float[] trained(PreparedData data, Random random, StaticCriterion criterion) {
     var scoring = context.spec().getSelection().getStaticSelection().getScoring();
     NetworkShape shape =
         new NetworkShape(
-            data.train().channels(), data.train().height(), data.train().width(), data.classes());
+            data.dataset().channels(),
+            data.dataset().height(),
+            data.dataset().width(),
+            data.classes());
+    int size = data.size(Split.TRAIN);
+    int recordEpochs = criterion == StaticCriterion.LOSS_INIT ? scoring.getInitEpochs() : 0;
     try (NDManager manager = NDManager.newBaseManager(StageContext.device())) {
       Network scorer = Networks.create(manager, context.spec().getModel(), shape, true);
-      int recordEpochs = criterion == StaticCriterion.LOSS_INIT ? scoring.getInitEpochs() : 0;
-      float[] initLoss =
-          ClassifierTraining.train(
-              manager,
-              scorer,
-              data.train(),
-              ClassifierTraining.Settings.reference(scoring.getEpochs(), null, false),
-              random,
-              recordEpochs,
-              context.progress("score"));
+      Progress progress = context.progress("score");
+      float[] initLoss;
+      if (size <= data.chunkImages()) {
+        initLoss =
+            ClassifierTraining.train(
+                manager,
+                scorer,
+                data.train(),
+                ClassifierTraining.Settings.reference(scoring.getEpochs(), null, false),
+                random,
+                recordEpochs,
+                progress);
+      } else {
+        initLoss = trainInChunks(manager, scorer, data, random, recordEpochs, progress);
+      }
       if (criterion == StaticCriterion.LOSS_INIT) {
         return initLoss;
       }
-      return ClassifierTraining.losses(manager, scorer, data.train(), 512);
+      float[] losses = new float[size];
+      data.forEachChunk(
+          Split.TRAIN,
+          (from, chunk) -> {
+            float[] chunkLosses = ClassifierTraining.losses(manager, scorer, chunk, 512);
+            System.arraycopy(chunkLosses, 0, losses, from, chunkLosses.length);
+          });
+      return losses;
     }
+  }
+
+  private float[] trainInChunks(
+      NDManager manager,
+      Network scorer,
+      PreparedData data,
+      Random random,
+      int recordEpochs,
+      Progress progress) {
+    int epochs = context.spec().getSelection().getStaticSelection().getScoring().getEpochs();
+    int size = data.size(Split.TRAIN);
+    int chunk = data.chunkImages();
+    int chunks = (size + chunk - 1) / chunk;
+    long stepsPerEpoch = 0;
+    for (int c = 0; c < chunks; c++) {
+      stepsPerEpoch += (Math.min(size, (c + 1) * chunk) - c * chunk + 255) / 256;
+    }
+    long totalSteps = stepsPerEpoch * epochs;
+    float[] recorded = new float[size];
+    List<Integer> order = new ArrayList<>(IntStream.range(0, chunks).boxed().toList());
+    long done = 0;
+    for (int epoch = 0; epoch < epochs; epoch++) {
+      Collections.shuffle(order, random);
+      boolean record = epoch < recordEpochs;
+      for (int c : order) {
+        int from = c * chunk;
+        ImageSet part = data.chunk(Split.TRAIN, from, Math.min(size, from + chunk));
+        long offset = done;
+        float[] losses =
+            ClassifierTraining.train(
+                manager,
+                scorer,
+                part,
+                ClassifierTraining.Settings.reference(1, null, false),
+                random,
+                record ? 1 : 0,
+                (step, total, loss) -> progress.report(offset + step, totalSteps, loss));
+        if (record) {
+          for (int i = 0; i < losses.length; i++) {
+            recorded[from + i] += losses[i];
+          }
+        }
+        done += (part.size() + 255) / 256;
+      }
+    }
+    if (recordEpochs > 0) {
+      for (int i = 0; i < size; i++) {
+        recorded[i] /= Math.min(recordEpochs, epochs);
+      }
+    }
+    return recorded;
   }
 }

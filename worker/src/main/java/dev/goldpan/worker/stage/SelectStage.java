@@ -11,6 +11,7 @@ import dev.goldpan.api.v1alpha1.SelectionSpec;
 import dev.goldpan.api.v1alpha1.StaticCriterion;
 import dev.goldpan.api.v1alpha1.StaticSelectionSpec;
 import dev.goldpan.worker.InvalidInputException;
+import dev.goldpan.worker.data.Split;
 import dev.goldpan.worker.io.Npy;
 import dev.goldpan.worker.io.NpyArray;
 import java.io.IOException;
@@ -50,9 +51,9 @@ public final class SelectStage {
     if (selection.getMode() == SelectionMode.NONE) {
       kept =
           StaticSelection.keep(
-              data.train().labels(),
+              data.trainLabels(),
               data.classes(),
-              new float[data.train().size()],
+              new float[data.size(Split.TRAIN)],
               1.0,
               DropEnd.LARGEST,
               imagesPerClass);
@@ -72,7 +73,7 @@ public final class SelectStage {
       } else {
         kept =
             StaticSelection.keep(
-                data.train().labels(),
+                data.trainLabels(),
                 data.classes(),
                 scores,
                 spec.getKeepRatio(),
@@ -95,7 +96,7 @@ public final class SelectStage {
     }
     HistoryJson.writeIndexLists(record.putArray("indices"), kept);
     record.put("kept", total);
-    record.put("total", data.train().size());
+    record.put("total", data.size(Split.TRAIN));
     context.workspace().writeJson(SELECTION, record);
     return new SelectResult(total, counts, describe(record));
   }
@@ -113,7 +114,7 @@ public final class SelectStage {
   private float[] scores(StaticSelectionSpec spec, PreparedData data) {
     float[] scores =
         spec.getCriterion() == StaticCriterion.PRECOMPUTED ? precomputed(spec) : ensembleMean(spec);
-    if (scores.length != data.train().size()) {
+    if (scores.length != data.size(Split.TRAIN)) {
       throw new InvalidInputException(
           (spec.getCriterion() == StaticCriterion.PRECOMPUTED
                   ? "spec.selection.static.scoresSource " + spec.getScoresSource()
@@ -121,7 +122,7 @@ public final class SelectStage {
               + " hold "
               + scores.length
               + " scores, the training split has "
-              + data.train().size()
+              + data.size(Split.TRAIN)
               + " samples");
     }
     Npy.write(context.workspace().file(SCORES), NpyArray.float32(scores, scores.length));

@@ -121,7 +121,7 @@ final class SelectionPilots {
     boolean[] heldOut = validationSplit(train.labels(), classes);
     ImageSet validation = train.subset(indices(heldOut, true));
     int[] classIds = java.util.stream.IntStream.range(0, classes).toArray();
-    ImageSet initial = DistillStage.initialSyntheticSet(data, classIds, distillation, random);
+    ImageSet initial = DistillStage.initialSyntheticSet(train, classIds, distillation, random);
     long distillSeed = random.nextLong();
     long evaluationSeed = random.nextLong();
     int batchReal = Math.min(distillation.getBatchReal(), PILOT_BATCH_REAL);

@@ -2,17 +2,20 @@ package dev.goldpan.worker.stage;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.goldpan.api.v1alpha1.DistillationJobSpec;
 import dev.goldpan.worker.InvalidInputException;
+import dev.goldpan.worker.data.Dataset;
 import dev.goldpan.worker.data.DatasetDigest;
 import dev.goldpan.worker.data.DatasetReaders;
-import dev.goldpan.worker.data.LabeledDataset;
 import dev.goldpan.worker.data.Normalization;
+import dev.goldpan.worker.data.Split;
 import dev.goldpan.worker.progress.Progress;
 import dev.goldpan.worker.task.Locations;
 import dev.goldpan.worker.task.WorkerTask;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.function.Function;
@@ -86,7 +89,11 @@ public final class StageContext {
     return new Random(seed);
   }
 
-  /** The data set, read from spec.dataset.source and normalised (read once per process). */
+  /**
+   * The data set of spec.dataset.source, opened once per process: its labels are read, its images
+   * are read when a stage asks for them. The normalisation is the spec's, or the one manifest.json
+   * records for the same files, or computed from the train split chunk by chunk.
+   */
   public PreparedData data() {
     if (data == null) {
       String source = spec().getDataset().getSource();
@@ -94,19 +101,44 @@ public final class StageContext {
       if (!Files.exists(root)) {
         throw new InvalidInputException("spec.dataset.source: " + root + " does not exist");
       }
-      LabeledDataset raw = DatasetReaders.forFormat(spec().getDataset().getFormat()).read(root);
+      Dataset dataset = DatasetReaders.forFormat(spec().getDataset().getFormat()).open(root);
+      String digest = DatasetDigest.sha256(dataset.files());
       Normalization normalization =
           spec().getDataset().getNormalization() == null
-              ? Normalization.of(raw.train())
-              : Normalization.of(spec().getDataset().getNormalization(), raw.train().channels());
-      data =
-          new PreparedData(
-              raw,
-              normalization,
-              normalization.apply(raw.train()),
-              normalization.apply(raw.test()),
-              DatasetDigest.sha256(raw.files()));
+              ? recordedNormalization(digest).orElseGet(() -> computedNormalization(dataset))
+              : Normalization.of(spec().getDataset().getNormalization(), dataset.channels());
+      data = new PreparedData(dataset, normalization, digest);
     }
     return data;
+  }
+
+  /** The mean and std an earlier stage recorded in manifest.json for the same files. */
+  private Optional<Normalization> recordedNormalization(String digest) {
+    if (!workspace.exists(Workspace.MANIFEST)) {
+      return Optional.empty();
+    }
+    JsonNode dataset = workspace.readJson(Workspace.MANIFEST).path("dataset");
+    JsonNode mean = dataset.path("mean");
+    JsonNode std = dataset.path("std");
+    if (!digest.equals(dataset.path("sha256").asText())
+        || !mean.isArray()
+        || mean.size() == 0
+        || mean.size() != std.size()) {
+      return Optional.empty();
+    }
+    float[] means = new float[mean.size()];
+    float[] stds = new float[std.size()];
+    for (int c = 0; c < means.length; c++) {
+      means[c] = (float) mean.get(c).asDouble();
+      stds[c] = (float) std.get(c).asDouble();
+    }
+    return Optional.of(new Normalization(means, stds));
+  }
+
+  private static Normalization computedNormalization(Dataset dataset) {
+    PreparedData raw = new PreparedData(dataset, null, null);
+    Normalization.Statistics statistics = new Normalization.Statistics(dataset.channels());
+    raw.forEachChunk(Split.TRAIN, (from, chunk) -> statistics.add(chunk));
+    return statistics.normalization();
   }
 }

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.worker.data.Split;
 import dev.goldpan.worker.report.ReportWriter;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -242,8 +243,8 @@ public final class StageRunner {
     dataset.put("format", context.spec().getDataset().getFormat().value());
     dataset.put("source", context.spec().getDataset().getSource());
     dataset.put("sha256", data.digest());
-    dataset.put("train", data.train().size());
-    dataset.put("test", data.test().size());
+    dataset.put("train", data.size(Split.TRAIN));
+    dataset.put("test", data.size(Split.TEST));
     dataset.put("classes", data.classes());
     ArrayNode mean = dataset.putArray("mean");
     ArrayNode std = dataset.putArray("std");

@@ -62,6 +62,41 @@ class IdxReaderTest {
   }
 
   @Test
+  void readsOnlyTheImagesOfTheAskedClasses() throws Exception {
+    for (boolean gzip : new boolean[] {false, true}) {
+      Path root = directory.resolve("filtered-" + gzip);
+      writeDataSet(root, gzip, 6, 2, 3);
+      Dataset dataset = new IdxReader().open(root);
+
+      ImageSet classes = dataset.read(Split.TRAIN, SampleFilter.classes(1, 4));
+
+      assertThat(classes.size()).isEqualTo(6);
+      assertThat(classes.labels()).containsExactly(0, 1, 2, 3, 4, 5);
+      assertThat(classes.heldCount()).isEqualTo(2);
+      assertThat(classes.bytes()).hasSize(2 * 6);
+      assertThat(classes.holds(1)).isTrue();
+      assertThat(classes.holds(4)).isTrue();
+      assertThat(classes.holds(0)).isFalse();
+      assertThatThrownBy(() -> classes.copyValues(2, new float[6], 0))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("image 2 is not held");
+      // Image i holds the bytes 10 i ..; the held ones read as they do in the whole set.
+      ImageSet whole = dataset.read(Split.TRAIN, SampleFilter.ALL);
+      for (int image : new int[] {1, 4}) {
+        float[] filtered = new float[6];
+        float[] all = new float[6];
+        classes.copyValues(image, filtered, 0);
+        whole.copyValues(image, all, 0);
+        assertThat(filtered).containsExactly(all);
+        assertThat(filtered[0]).isEqualTo(10 * image / 255f);
+      }
+      assertThat(classes.compact().labels()).containsExactly(1, 4);
+      assertThat(dataset.read(Split.TRAIN, SampleFilter.range(2, 4)).compact().bytes())
+          .containsExactly(20, 21, 22, 23, 24, 25, 30, 31, 32, 33, 34, 35);
+    }
+  }
+
+  @Test
   void reportsATruncatedImagesFile() throws Exception {
     Path root = directory.resolve("digits");
     writeDataSet(root, false, 5, 2, 3);
