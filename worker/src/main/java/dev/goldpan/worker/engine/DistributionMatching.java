@@ -32,7 +32,7 @@ public final class DistributionMatching extends Distiller {
 
   /**
    * @param manager owns the synthetic images for the life of this object
-   * @param real the normalised real training set
+   * @param real the real training set on the device
    * @param initial the normalised initial synthetic images, class-major ([K * ipc, C, H, W])
    * @param pools per class, the indices into {@code real} that batches are drawn from
    * @param augmentation DSA, or null for none
@@ -43,7 +43,7 @@ public final class DistributionMatching extends Distiller {
   public DistributionMatching(
       NDManager manager,
       ModelSpec model,
-      ImageSet real,
+      DevicePool real,
       ImageSet initial,
       int[][] pools,
       DsaAugmentation augmentation,
@@ -64,9 +64,9 @@ public final class DistributionMatching extends Distiller {
         classIds);
   }
 
-  /** One iteration; returns the loss before the update. */
+  /** One iteration; {@link #loss()} is then the loss before its update. */
   @Override
-  public float step() {
+  public void step() {
     Random random = iterationRandom();
     try (NDScope scope = new NDScope()) {
       Network network = Networks.create(manager, model, shape, false);
@@ -75,15 +75,13 @@ public final class DistributionMatching extends Distiller {
       }
       int[][] picked = drawRealBatch(random);
       DsaAugmentation.Plan[] plans = classPlans(random);
-      float loss;
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray lossArray = loss(network, picked, synthetic, plans);
-        collector.backward(lossArray);
-        loss = lossArray.getFloat();
+        NDArray loss = loss(network, picked, synthetic, plans);
+        collector.backward(loss);
+        keepLoss(loss);
       }
       update();
       iteration++;
-      return loss;
     }
   }
 
@@ -144,7 +142,7 @@ public final class DistributionMatching extends Distiller {
     boolean recording = JniUtils.isGradMode();
     JniUtils.setGradMode(false);
     try {
-      NDArray realBatch = Batches.images(manager, real, indices, 0, indices.length);
+      NDArray realBatch = real.images(indices);
       realMeans = classMeans(network.embed(augment(realBatch, plans, 0, realRows)), realRows);
     } finally {
       JniUtils.setGradMode(recording);

@@ -1,7 +1,9 @@
 package dev.goldpan.worker.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
@@ -11,7 +13,9 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The ConvNet of the DC/DM/DSA papers: {@code depth} blocks of 3x3 convolution ({@code width}
@@ -38,9 +42,12 @@ public final class ConvNet implements Network {
   private final NDArray classifierBias;
   private final int firstPadding;
   private final boolean affine;
+  private final NDManager manager;
+  private final Map<Long, NDList> runningStatistics = new HashMap<>();
 
   private ConvNet(NDManager manager, NetworkShape shape, int depth, int width, boolean affine) {
     this.affine = affine;
+    this.manager = manager;
     this.firstPadding = shape.channels() == 1 && shape.height() == 28 ? 3 : 1;
     int inChannels = shape.channels();
     int rows = shape.height() + 2 * firstPadding - 2;
@@ -104,15 +111,13 @@ public final class ConvNet implements Network {
     if (affine) {
       // Instance norm with its per-channel scale and shift in one fused kernel: batch norm in
       // training mode over [1, N*C, H, W] (as PyTorch's own instance_norm does), the scale and
-      // shift tiled over the samples. The running statistics it updates are thrown away.
-      NDManager manager = x.getManager();
-      NDArray runningMean = manager.zeros(new Shape(planes));
-      NDArray runningVariance = manager.ones(new Shape(planes));
+      // shift tiled over the samples. The running statistics it updates are never read.
+      NDList running = runningStatistics(planes);
       long samples = shape.get(0);
       return JniUtils.batchNorm(
               (PtNDArray) x.reshape(1, planes, shape.get(2), shape.get(3)),
-              (PtNDArray) runningMean,
-              (PtNDArray) runningVariance,
+              (PtNDArray) running.get(0),
+              (PtNDArray) running.get(1),
               (PtNDArray) normScales.get(block).tile(samples),
               (PtNDArray) normShifts.get(block).tile(samples),
               true,
@@ -129,6 +134,22 @@ public final class ConvNet implements Network {
             EPSILON)
         .singletonOrThrow()
         .reshape(shape);
+  }
+
+  /**
+   * Running mean and variance buffers for {@code planes} planes, made once per batch size and kept
+   * for the life of the network: batch norm in training mode needs them but its output does not
+   * depend on them.
+   */
+  private NDList runningStatistics(long planes) {
+    return runningStatistics.computeIfAbsent(
+        planes,
+        size -> {
+          NDList buffers =
+              new NDList(manager.zeros(new Shape(size)), manager.ones(new Shape(size)));
+          NDScope.unregister(buffers);
+          return buffers;
+        });
   }
 
   @Override

@@ -10,6 +10,7 @@ import dev.goldpan.api.v1alpha1.SyntheticInit;
 import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.data.ImageSet;
 import dev.goldpan.worker.engine.CausalSelection;
+import dev.goldpan.worker.engine.DevicePool;
 import dev.goldpan.worker.engine.Distiller;
 import dev.goldpan.worker.engine.DistributionMatching;
 import dev.goldpan.worker.engine.GradientMatching;
@@ -130,7 +131,7 @@ public final class DistillStage {
             newDistiller(
                 context.spec(),
                 manager,
-                data.train(),
+                data,
                 initial,
                 pools,
                 spec.getBatchReal(),
@@ -151,8 +152,9 @@ public final class DistillStage {
       firstIteration = matching.iteration();
       while (matching.iteration() < spec.getIterations()) {
         int iteration = matching.iteration();
-        loss = matching.step();
+        matching.step();
         if (iteration % every == 0 || iteration == spec.getIterations() - 1) {
+          loss = matching.loss();
           curve.add(new double[] {iteration, loss});
         }
         progress.report(iteration + 1, spec.getIterations(), loss);
@@ -187,23 +189,25 @@ public final class DistillStage {
   static Distiller newDistiller(
       DistillationJobSpec job,
       NDManager manager,
-      ImageSet train,
+      PreparedData data,
       ImageSet initial,
       int[][] pools,
       int batchReal,
       long seed,
       int[] classIds) {
     DistillationSpec spec = job.getDistillation();
+    ImageSet train = data.train();
     DsaAugmentation augmentation =
         spec.getAugmentation() == Augmentation.DSA
             ? new DsaAugmentation(train.height(), train.width())
             : null;
+    DevicePool real = DevicePool.upload(manager, data.raw().train(), data.normalization());
     float learningRate = spec.getLearningRate().floatValue();
     return spec.getAlgorithm() == Algorithm.DM
         ? new DistributionMatching(
             manager,
             job.getModel(),
-            train,
+            real,
             initial,
             pools,
             augmentation,
@@ -214,7 +218,7 @@ public final class DistillStage {
         : new GradientMatching(
             manager,
             job.getModel(),
-            train,
+            real,
             initial,
             pools,
             augmentation,

@@ -287,7 +287,7 @@ final class SelectionPilots {
             DistillStage.newDistiller(
                 context.spec(),
                 manager,
-                context.data().train(),
+                context.data(),
                 initial,
                 pools,
                 batchReal,
@@ -321,7 +321,7 @@ final class SelectionPilots {
             DistillStage.newDistiller(
                 context.spec(),
                 manager,
-                context.data().train(),
+                context.data(),
                 initial,
                 pools,
                 batchReal,

@@ -110,7 +110,16 @@ class DistributionMatchingTest {
       ModelSpec model = model(Architecture.CONVNET, 2, 6);
       try (DistributionMatching dm =
           new DistributionMatching(
-              manager, model, real, syn, allPools(), null, PER_CLASS, 1f, 5L, new int[] {0, 1})) {
+              manager,
+              model,
+              TestPools.asIs(manager, real),
+              syn,
+              allPools(),
+              null,
+              PER_CLASS,
+              1f,
+              5L,
+              new int[] {0, 1})) {
         Network network =
             Networks.create(manager, model, new NetworkShape(1, 8, 8, CLASSES), false);
 
@@ -133,7 +142,16 @@ class DistributionMatchingTest {
       ModelSpec model = model(Architecture.MLP, 0, 1);
       try (DistributionMatching dm =
           new DistributionMatching(
-              manager, model, real, syn, allPools(), null, PER_CLASS, 1f, 5L, new int[] {0, 1})) {
+              manager,
+              model,
+              TestPools.asIs(manager, real),
+              syn,
+              allPools(),
+              null,
+              PER_CLASS,
+              1f,
+              5L,
+              new int[] {0, 1})) {
         Network identity =
             Networks.create(manager, model, new NetworkShape(1, 8, 8, CLASSES), false);
         NDArray synthetic = dm.syntheticImages();
@@ -176,7 +194,16 @@ class DistributionMatchingTest {
       ModelSpec model = model(Architecture.CONVNET, 1, 4);
       try (DistributionMatching dm =
           new DistributionMatching(
-              manager, model, real, syn, allPools(), null, PER_CLASS, 1f, 5L, new int[] {0, 1})) {
+              manager,
+              model,
+              TestPools.asIs(manager, real),
+              syn,
+              allPools(),
+              null,
+              PER_CLASS,
+              1f,
+              5L,
+              new int[] {0, 1})) {
         Network network =
             Networks.create(manager, model, new NetworkShape(1, 8, 8, CLASSES), false);
         int[][] realBatch = dm.drawRealBatch(random);
@@ -221,7 +248,7 @@ class DistributionMatchingTest {
           new DistributionMatching(
               manager,
               model(Architecture.CONVNET, 2, 8),
-              real,
+              TestPools.asIs(manager, real),
               syn,
               allPools(),
               new DsaAugmentation(8, 8),
@@ -232,7 +259,8 @@ class DistributionMatchingTest {
         double first = 0;
         double last = 0;
         for (int iteration = 0; iteration < 60; iteration++) {
-          float loss = dm.step();
+          dm.step();
+          float loss = dm.loss();
           if (iteration < 10) {
             first += loss;
           } else if (iteration >= 50) {
