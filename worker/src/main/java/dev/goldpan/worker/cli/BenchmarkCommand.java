@@ -99,6 +99,12 @@ final class BenchmarkCommand implements Callable<Integer> {
       description = "Real samples per class in the pools (default: all).")
   int poolPerClass = Integer.MAX_VALUE;
 
+  @Option(
+      names = "--profile",
+      description =
+          "Also record libtorch's profile of the timed DM iterations into this Chrome trace file.")
+  Path profile;
+
   private static final int WARMUP = 3;
 
   @Override
@@ -167,6 +173,9 @@ final class BenchmarkCommand implements Callable<Integer> {
         matching.step();
       }
       ArrayNode rss = result.putArray("rssMiB");
+      if (profile != null) {
+        ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+      }
       Clock clock = new Clock();
       for (int i = 0; i < dmIterations; i++) {
         matching.step();
@@ -175,6 +184,9 @@ final class BenchmarkCommand implements Callable<Integer> {
         }
       }
       clock.put(result, "dmIterations", dmIterations);
+      if (profile != null) {
+        ai.djl.pytorch.jni.JniUtils.stopProfile(profile.toString());
+      }
     }
 
     try (NDManager manager = NDManager.newBaseManager(StageContext.device())) {

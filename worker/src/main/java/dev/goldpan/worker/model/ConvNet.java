@@ -89,20 +89,40 @@ public final class ConvNet implements Network {
     for (int block = 0; block < convWeights.size(); block++) {
       int padding = block == 0 ? firstPadding : 1;
       x =
-          Conv2d.conv2d(
-                  x,
-                  convWeights.get(block),
-                  convBiases.get(block),
-                  unit,
-                  new Shape(padding, padding),
-                  unit,
-                  1)
-              .singletonOrThrow();
-      x = instanceNorm(x, block);
-      x = Activation.relu(x);
-      x = Pool.avgPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false, true);
+          released(
+              x,
+              images,
+              Conv2d.conv2d(
+                      x,
+                      convWeights.get(block),
+                      convBiases.get(block),
+                      unit,
+                      new Shape(padding, padding),
+                      unit,
+                      1)
+                  .singletonOrThrow());
+      x = released(x, images, instanceNorm(x, block));
+      x = released(x, images, Activation.relu(x));
+      x =
+          released(
+              x,
+              images,
+              Pool.avgPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false, true));
     }
-    return x.reshape(x.getShape().get(0), -1);
+    return released(x, images, x.reshape(x.getShape().get(0), -1));
+  }
+
+  /**
+   * {@code output}, after closing {@code input} unless it is the caller's {@code images}: an
+   * activation is let go as soon as the next layer has it, so that without autograd its memory is
+   * reused by the next layer instead of held until the caller's scope ends (autograd keeps what it
+   * saved for the backward pass on its own).
+   */
+  private static NDArray released(NDArray input, NDArray images, NDArray output) {
+    if (input != images) {
+      input.close();
+    }
+    return output;
   }
 
   private NDArray instanceNorm(NDArray x, int block) {
@@ -114,26 +134,34 @@ public final class ConvNet implements Network {
       // shift tiled over the samples. The running statistics it updates are never read.
       NDList running = runningStatistics(planes);
       long samples = shape.get(0);
-      return JniUtils.batchNorm(
-              (PtNDArray) x.reshape(1, planes, shape.get(2), shape.get(3)),
-              (PtNDArray) running.get(0),
-              (PtNDArray) running.get(1),
-              (PtNDArray) normScales.get(block).tile(samples),
-              (PtNDArray) normShifts.get(block).tile(samples),
-              true,
-              0.1,
-              EPSILON)
-          .reshape(shape);
+      try (NDArray planar = x.reshape(1, planes, shape.get(2), shape.get(3));
+          NDArray scale = normScales.get(block).tile(samples);
+          NDArray shift = normShifts.get(block).tile(samples);
+          NDArray normalised =
+              JniUtils.batchNorm(
+                  (PtNDArray) planar,
+                  (PtNDArray) running.get(0),
+                  (PtNDArray) running.get(1),
+                  (PtNDArray) scale,
+                  (PtNDArray) shift,
+                  true,
+                  0.1,
+                  EPSILON)) {
+        return normalised.reshape(shape);
+      }
     }
     long planeSize = shape.get(2) * shape.get(3);
-    return LayerNorm.layerNorm(
-            x.reshape(planes, planeSize),
-            new Shape(planeSize),
-            planeOnes.get(block),
-            planeZeros.get(block),
-            EPSILON)
-        .singletonOrThrow()
-        .reshape(shape);
+    try (NDArray planar = x.reshape(planes, planeSize);
+        NDArray normalised =
+            LayerNorm.layerNorm(
+                    planar,
+                    new Shape(planeSize),
+                    planeOnes.get(block),
+                    planeZeros.get(block),
+                    EPSILON)
+                .singletonOrThrow()) {
+      return normalised.reshape(shape);
+    }
   }
 
   /**
