@@ -98,8 +98,8 @@ class DsaAugmentationTest {
   void perBlockPlansGiveWhatEachBlockGetsAlone(Transform first) {
     DsaAugmentation augmentation = new DsaAugmentation(6, 6);
     Random random = new Random(21);
-    // Five blocks of 3 rows: the first block's transform fixed, the others drawn, so that blocks
-    // share a transform and others differ from it.
+    // Five blocks of 3 rows: blocks 0, 2 and 4 under the given transform, 1 and 3 under crop and
+    // flip, so that some blocks share a transform, go through one merged plan, and are put back.
     Plan[] plans = new Plan[5];
     plans[0] = augmentation.sample(random, 1, first);
     for (int k = 1; k < plans.length; k++) {
