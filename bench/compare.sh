@@ -5,11 +5,20 @@
 #
 # Runs `goldpan-worker benchmark` and the reference's throughput mode with the same flags at
 # width 32 and 128, then prints per metric both throughputs and the ratio
-# pytorch / goldpan (= goldpan time / pytorch time; <= 1.0 means Goldpan is at least as fast).
+# pytorch / goldpan (= goldpan time / pytorch time; <= 1.0 means Goldpan is at least as fast), by
+# wall clock (...PerSecond) and by process CPU time (...PerCpuSecond, the steadier measure when
+# other work shares the machine).
 # The reference uses as many intra-op threads as DJL reports for the Java run, so both sides
 # compute with the same parallelism; THREADS=N sets N for both (DJL through the system property
 # ai.djl.pytorch.num_threads). Measure on an otherwise idle machine: with 2 threads on 2 cores,
 # any other busy process makes both engines many times slower.
+#
+# With ORIGINAL=/path/to/DatasetCondensation (a checkout of github.com/VICO-UoE/DatasetCondensation,
+# run in place, read-only) it also times the original DM loop: main_DM.py run as a user would
+# (bench/original_launch.py, the launcher of bench/fidelity.sh) on Fashion-MNIST with the same
+# settings (ConvNetW<width>, depth 3, ipc 10, batch_real 64, DSA, real init, no evaluation models)
+# and the same threads, its iterations timed from its own per-iteration network draws (3 warm-up
+# iterations, then as many as the Java run times); it prints goldpan/original (> 1: Goldpan faster).
 #
 # --accuracy also runs a small end-to-end DM distillation of Fashion-MNIST (no pruning, ipc 10,
 # 200 iterations, batchReal 64, width 32, 2 evaluation models x 50 epochs, seed 1) through
@@ -17,7 +26,7 @@
 #
 # Builds nothing: needs worker/target/goldpan-worker.jar (mvn -B -DskipTests package).
 # Environment: DATA (Fashion-MNIST IDX directory, default /usr/share/datasets/fashion-mnist),
-# THREADS (intra-op threads of both engines, default: DJL's default).
+# THREADS (intra-op threads of all engines, default: DJL's default), ORIGINAL (see above).
 set -euo pipefail
 
 script=$(readlink -f "$0")
@@ -26,6 +35,7 @@ JAR=worker/target/goldpan-worker.jar
 PYTHON=/usr/bin/python3 # Debian's torch and numpy are installed for this interpreter only
 DATA=${DATA:-/usr/share/datasets/fashion-mnist}
 THREADS=${THREADS:-}
+ORIGINAL=${ORIGINAL:-}
 java_command=(java)
 if [[ -n $THREADS ]]; then
   java_command+=("-Dai.djl.pytorch.num_threads=$THREADS")
@@ -96,8 +106,34 @@ benchmark() {
     --threads "$threads"
 }
 
+# original WIDTH ITERATIONS: the original main_DM.py's iteration times at one width, in
+# $work/original-WIDTH.times (a JSON list of the moments it drew each iteration's network).
+original() {
+  local width=$1 iterations=$2
+  local raw="$work/data/FashionMNIST/raw"
+  if [[ ! -d $raw ]]; then
+    mkdir -p "$raw"
+    for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+      gunzip -c "$DATA/$name.gz" >"$raw/$name"
+    done
+    cp bench/original_launch.py "$work/launch.py"
+  fi
+  echo "width $width: original main_DM.py, $iterations timed iterations" >&2
+  # One warm-up draw more than the Java run's 3, so that the last timed interval ends at a draw;
+  # the last iteration (evaluation and image saving) is not timed.
+  run_logged "original-$width" env -C "$work" ITERATION_TIMES="$work/original-$width.times" \
+    OMP_NUM_THREADS="$(djl_threads "goldpan-$width")" "$PYTHON" launch.py "$ORIGINAL" 0 main_DM.py \
+    --dataset FashionMNIST --model "ConvNetW$width" --ipc 10 --batch_real 64 --init real \
+    --eval_mode F --num_exp 1 --num_eval 0 --Iteration $((iterations + 4)) --data_path data \
+    --save_path "original-result-$width"
+}
+
 benchmark 32 --dm-iterations 20 --score-batches 10 --eval-epochs 20
 benchmark 128 --dm-iterations 5 --score-batches 4 --eval-epochs 10
+if [[ -n $ORIGINAL ]]; then
+  original 32 20
+  original 128 5
+fi
 
 "$PYTHON" - "$work" <<'EOF'
 import json, sys
@@ -108,7 +144,8 @@ def last_json(name):
     return json.loads((work / f"{name}.out").read_text().strip().splitlines()[-1])
 
 
-metrics = ("dmIterationsPerSecond", "scoringSamplesPerSecond", "evaluationEpochsPerSecond")
+metrics = [f"{name}Per{clock}Second" for clock in ("", "Cpu")
+           for name in ("dmIterations", "scoringSamples", "evaluationEpochs")]
 rows = []
 for width in (32, 128):
     goldpan, pytorch = last_json(f"goldpan-{width}"), last_json(f"pytorch-{width}")
@@ -119,9 +156,24 @@ for width in (32, 128):
     for metric in metrics:
         rows.append((metric, width, goldpan[metric], pytorch[metric],
                      pytorch[metric] / goldpan[metric]))
-print(f"{'metric':<27} {'width':>5} {'goldpan':>10} {'pytorch':>10} {'pytorch/goldpan':>16}")
+print(f"{'metric':<30} {'width':>5} {'goldpan':>10} {'pytorch':>10} {'pytorch/goldpan':>16}")
 for metric, width, goldpan, pytorch, ratio in rows:
-    print(f"{metric:<27} {width:>5} {goldpan:>10.3f} {pytorch:>10.3f} {ratio:>16.2f}")
+    print(f"{metric:<30} {width:>5} {goldpan:>10.3f} {pytorch:>10.3f} {ratio:>16.2f}")
+
+originals = [(width, work / f"original-{width}.times") for width in (32, 128)]
+if all(times.exists() for _, times in originals):
+    print()
+    print("original DatasetCondensation main_DM.py, DM iterations per second and per CPU second")
+    print(f"{'clock':<5} {'width':>5} {'goldpan':>10} {'original':>10} {'goldpan/original':>17}")
+    for clock, key in ((0, "dmIterationsPerSecond"), (1, "dmIterationsPerCpuSecond")):
+        for width, times in originals:
+            draws = json.loads(times.read_text())
+            # Draws at iterations 0..n+4: 3 warm-up iterations, then n timed ones.
+            timed = len(draws) - 5
+            original = timed / (draws[3 + timed][clock] - draws[3][clock])
+            goldpan = last_json(f"goldpan-{width}")[key]
+            print(f"{('wall', 'cpu')[clock]:<5} {width:>5} {goldpan:>10.3f} {original:>10.3f} "
+                  f"{goldpan / original:>17.2f}")
 EOF
 
 if ! $accuracy; then

@@ -21,9 +21,10 @@
 # FashionMNIST looks (WORKDIR/data/FashionMNIST/raw/), so its download step finds them present.
 #
 # How the original is run. Exactly as a user would, `python3 main_DM.py|main.py --flags`, through
-# a small launcher (WORKDIR/launch.py) that seeds numpy and torch and then runs the script with
-# runpy. The launcher loads the checkout's utils.py and networks.py with two mechanical,
-# behaviour-preserving edits that PyTorch >= 1.13 needs (Debian ships 1.13):
+# a small launcher (bench/original_launch.py, copied to WORKDIR/launch.py) that seeds numpy and
+# torch and then runs the script with runpy. The launcher loads the checkout's utils.py and
+# networks.py with two mechanical, behaviour-preserving edits that PyTorch >= 1.13 needs (Debian
+# ships 1.13):
 #   - `x[:] = x[0]` (the siamese broadcast in every DSA transform) fails with "some elements of
 #     the input tensor and the written-to tensor refer to a single memory location" (the
 #     repository's issue #20); it becomes `x[:] = x[0].clone()`;
@@ -104,35 +105,7 @@ for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-uby
   [[ -s "$raw/$name" ]] || gunzip -c "$fmnist/$name.gz" > "$raw/$name"
 done
 
-cat > "$work/launch.py" <<'PY'
-"""launch.py REF SEED SCRIPT ARGS...: seeds numpy and torch, then runs REF/SCRIPT as __main__."""
-import os, re, runpy, sys, types
-import numpy as np
-import torch
-
-ref, seed, script = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-sys.path.insert(0, ref)
-
-
-def load(name, pattern, replacement):
-    """Imports REF/name.py with one regular-expression edit; returns how many places it changed."""
-    path = os.path.join(ref, name + ".py")
-    source, count = re.subn(pattern, replacement, open(path).read())
-    module = types.ModuleType(name)
-    module.__file__ = path
-    sys.modules[name] = module
-    exec(compile(source, path, "exec"), module.__dict__)
-    return count
-
-
-views = load("networks", r"out\.view\(out\.size\(0\), -1\)", "out.reshape(out.size(0), -1)")
-clones = load("utils", r"(\w+)\[:\] = \1\[0\]", r"\1[:] = \1[0].clone()")
-print("launcher: seed %d; %d views -> reshape, %d siamese broadcasts cloned" % (seed, views, clones), flush=True)
-torch.manual_seed(seed)
-np.random.seed(seed)
-sys.argv = [script] + sys.argv[4:]
-runpy.run_path(os.path.join(ref, script), run_name="__main__")
-PY
+cp bench/original_launch.py "$work/launch.py"
 
 original() {  # algorithm seed -> prints the accuracy in percent, the log in $work
   local alg=$1 seed=$2 log="$work/original-$1-$2.log" script flags

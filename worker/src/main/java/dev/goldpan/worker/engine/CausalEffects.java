@@ -9,7 +9,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
-import dev.goldpan.worker.data.ImageSet;
 import dev.goldpan.worker.model.Network;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -49,7 +48,7 @@ public final class CausalEffects {
       NDManager manager,
       Network network,
       UnaryOperator<NDArray> augment,
-      ImageSet real,
+      DevicePool real,
       int[] pool,
       NDArray synthetic) {
     int n = pool.length;
@@ -87,12 +86,12 @@ public final class CausalEffects {
    * soon as its embeddings are taken.
    */
   private static NDArray embedPool(
-      NDManager manager, UnaryOperator<NDArray> embed, ImageSet real, int[] pool) {
+      NDManager manager, UnaryOperator<NDArray> embed, DevicePool real, int[] pool) {
     NDList parts = new NDList();
     for (int from = 0; from < pool.length; from += IMAGES_PER_CHUNK) {
       int to = Math.min(pool.length, from + IMAGES_PER_CHUNK);
       try (NDScope scope = new NDScope()) {
-        NDArray part = embed.apply(Batches.images(manager, real, pool, from, to));
+        NDArray part = embed.apply(real.images(pool, from, to));
         NDScope.unregister(part);
         parts.add(part);
       }

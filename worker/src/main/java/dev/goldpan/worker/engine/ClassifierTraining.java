@@ -35,6 +35,9 @@ public final class ClassifierTraining {
     }
   }
 
+  /** Steps between two reads of the loss for progress (a read waits for the device). */
+  private static final int LOSS_READ_EVERY = 25;
+
   private ClassifierTraining() {}
 
   /**
@@ -65,6 +68,7 @@ public final class ClassifierTraining {
     int decayFrom = settings.epochs() / 2 + 2;
     long totalSteps = batchesPerEpoch * epochs;
     long step = 0;
+    double loss = Double.NaN;
     for (int epoch = 0; epoch < epochs; epoch++) {
       if (settings.decayAtHalf() && epoch == decayFrom) {
         sgd.setLearningRate(settings.learningRate() * 0.1f);
@@ -74,7 +78,7 @@ public final class ClassifierTraining {
       boolean record = epoch < recordEpochs;
       for (int from = 0; from < data.size(); from += settings.batchSize()) {
         int to = Math.min(data.size(), from + settings.batchSize());
-        double loss;
+        step++;
         try (NDScope scope = new NDScope()) {
           NDArray images = Batches.images(manager, data, order, from, to);
           NDArray labels = Batches.labels(manager, data, order, from, to);
@@ -88,7 +92,9 @@ public final class ClassifierTraining {
             NDArray perSample = crossEntropy(network.logits(images), labels);
             NDArray mean = perSample.mean();
             collector.backward(mean);
-            loss = mean.getFloat();
+            if (step % LOSS_READ_EVERY == 0 || step == totalSteps) {
+              loss = mean.getFloat();
+            }
             if (record) {
               float[] values = perSample.toFloatArray();
               for (int i = from; i < to; i++) {
@@ -98,7 +104,7 @@ public final class ClassifierTraining {
           }
           sgd.step();
         }
-        progress.report(++step, totalSteps, loss);
+        progress.report(step, totalSteps, loss);
       }
     }
     if (recordEpochs > 0) {

@@ -2,9 +2,8 @@ package dev.goldpan.worker.engine;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -30,7 +29,7 @@ public abstract class Distiller implements AutoCloseable {
   protected final NDManager manager;
   protected final ModelSpec model;
   protected final NetworkShape shape;
-  protected final ImageSet real;
+  protected final DevicePool real;
   protected final DsaAugmentation augmentation;
   protected final int imagesPerClass;
   protected final int batchReal;
@@ -42,13 +41,14 @@ public abstract class Distiller implements AutoCloseable {
   private final NDArray velocity;
   private final long seed;
   private final int[] classIds;
+  private NDArray lastLoss;
 
   /** What a checkpoint needs to continue exactly where a run is. */
   public record State(int iteration, float[] synthetic, float[] velocity, int[][] pools) {}
 
   /**
    * @param manager owns the synthetic images for the life of this object
-   * @param real the normalised real training set
+   * @param real the real training set on the device
    * @param initial the normalised initial synthetic images, class-major ([K * ipc, C, H, W])
    * @param pools per class, the indices into {@code real} that batches are drawn from
    * @param augmentation DSA, or null for none
@@ -58,7 +58,7 @@ public abstract class Distiller implements AutoCloseable {
   protected Distiller(
       NDManager manager,
       ModelSpec model,
-      ImageSet real,
+      DevicePool real,
       ImageSet initial,
       int[][] pools,
       DsaAugmentation augmentation,
@@ -86,8 +86,26 @@ public abstract class Distiller implements AutoCloseable {
     this.velocity = synthetic.zerosLike();
   }
 
-  /** One iteration; returns its loss. */
-  public abstract float step();
+  /** One iteration. */
+  public abstract void step();
+
+  /**
+   * The loss of the last iteration (NaN before the first); reading it waits for the device, so
+   * callers read it at their reporting cadence, not every iteration.
+   */
+  public float loss() {
+    return lastLoss == null ? Float.NaN : lastLoss.getFloat();
+  }
+
+  /** Keeps {@code loss}, a scalar of the running iteration, for {@link #loss()} on the device. */
+  protected void keepLoss(NDArray loss) {
+    NDArray kept = loss.stopGradient();
+    NDScope.unregister(kept);
+    if (lastLoss != null) {
+      lastLoss.close();
+    }
+    lastLoss = kept;
+  }
 
   /** Iterations done so far. */
   public int iteration() {
@@ -120,7 +138,7 @@ public abstract class Distiller implements AutoCloseable {
    * The classes every network is built for: all of the data set's, also when this distiller has
    * only a shard of them, so that a shard's networks are the ones the unsharded run would draw.
    */
-  private static int classCount(ImageSet real, int[] classIds) {
+  private static int classCount(DevicePool real, int[] classIds) {
     int classes = 0;
     for (int label : real.labels()) {
       classes = Math.max(classes, label + 1);
@@ -171,20 +189,15 @@ public abstract class Distiller implements AutoCloseable {
   }
 
   /**
-   * Applies {@code plans[from + k]} to the k-th block of {@code rows[k]} rows of {@code images};
-   * {@code images} unchanged without augmentation.
+   * Applies {@code plans[from + k]} to the k-th block of {@code rows[k]} rows of {@code images}
+   * (one pass per transform); {@code images} unchanged without augmentation.
    */
   protected NDArray augment(NDArray images, DsaAugmentation.Plan[] plans, int from, int[] rows) {
     if (plans == null) {
       return images;
     }
-    NDList parts = new NDList(rows.length);
-    long start = 0;
-    for (int k = 0; k < rows.length; k++) {
-      parts.add(augmentation.apply(plans[from + k], images.get(start + ":" + (start + rows[k]))));
-      start += rows[k];
-    }
-    return parts.size() == 1 ? parts.singletonOrThrow() : NDArrays.concat(parts, 0);
+    return augmentation.applyPerBlock(
+        java.util.Arrays.copyOfRange(plans, from, from + rows.length), images, rows);
   }
 
   /** SGD with momentum on the synthetic images: v = 0.5 v + g; S -= lr v. */
@@ -236,5 +249,8 @@ public abstract class Distiller implements AutoCloseable {
   public void close() {
     synthetic.close();
     velocity.close();
+    if (lastLoss != null) {
+      lastLoss.close();
+    }
   }
 }

@@ -30,9 +30,12 @@ import java.util.Random;
  */
 public final class DistributionMatching extends Distiller {
 
+  /** Real images per forward pass: one class's batch at the reference's batch size. */
+  private static final int REAL_CHUNK = 64;
+
   /**
    * @param manager owns the synthetic images for the life of this object
-   * @param real the normalised real training set
+   * @param real the real training set on the device
    * @param initial the normalised initial synthetic images, class-major ([K * ipc, C, H, W])
    * @param pools per class, the indices into {@code real} that batches are drawn from
    * @param augmentation DSA, or null for none
@@ -43,7 +46,7 @@ public final class DistributionMatching extends Distiller {
   public DistributionMatching(
       NDManager manager,
       ModelSpec model,
-      ImageSet real,
+      DevicePool real,
       ImageSet initial,
       int[][] pools,
       DsaAugmentation augmentation,
@@ -64,9 +67,9 @@ public final class DistributionMatching extends Distiller {
         classIds);
   }
 
-  /** One iteration; returns the loss before the update. */
+  /** One iteration; {@link #loss()} is then the loss before its update. */
   @Override
-  public float step() {
+  public void step() {
     Random random = iterationRandom();
     try (NDScope scope = new NDScope()) {
       Network network = Networks.create(manager, model, shape, false);
@@ -75,15 +78,13 @@ public final class DistributionMatching extends Distiller {
       }
       int[][] picked = drawRealBatch(random);
       DsaAugmentation.Plan[] plans = classPlans(random);
-      float loss;
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray lossArray = loss(network, picked, synthetic, plans);
-        collector.backward(lossArray);
-        loss = lossArray.getFloat();
+        NDArray loss = loss(network, picked, synthetic, plans);
+        collector.backward(loss);
+        keepLoss(loss);
       }
       update();
       iteration++;
-      return loss;
     }
   }
 
@@ -144,8 +145,8 @@ public final class DistributionMatching extends Distiller {
     boolean recording = JniUtils.isGradMode();
     JniUtils.setGradMode(false);
     try {
-      NDArray realBatch = Batches.images(manager, real, indices, 0, indices.length);
-      realMeans = classMeans(network.embed(augment(realBatch, plans, 0, realRows)), realRows);
+      NDArray realBatch = augment(real.images(indices), plans, 0, realRows);
+      realMeans = classMeans(embedInChunks(network, realBatch), realRows);
     } finally {
       JniUtils.setGradMode(recording);
     }
@@ -154,6 +155,28 @@ public final class DistributionMatching extends Distiller {
     NDArray syntheticMeans =
         classMeans(network.embed(augment(syntheticImages, plans, 0, syntheticRows)), syntheticRows);
     return realMeans.sub(syntheticMeans).square().sum();
+  }
+
+  /**
+   * psi of every row of {@code images} without gradients, {@value #REAL_CHUNK} rows at a time, each
+   * chunk's activations freed before the next: the same values as one pass, in a fraction of the
+   * memory, which the allocator then reuses instead of mapping fresh pages for every layer.
+   */
+  private static NDArray embedInChunks(Network network, NDArray images) {
+    long rows = images.getShape().get(0);
+    NDList parts = new NDList();
+    for (long from = 0; from < rows; from += REAL_CHUNK) {
+      try (NDScope chunk = new NDScope()) {
+        NDArray part = network.embed(images.get(from + ":" + Math.min(rows, from + REAL_CHUNK)));
+        NDScope.unregister(part);
+        parts.add(part);
+      }
+    }
+    NDArray all = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
+    if (parts.size() > 1) {
+      parts.close();
+    }
+    return all;
   }
 
   /** Per block of {@code rows[c]} consecutive rows of {@code embedded}, its mean: [blocks, D]. */

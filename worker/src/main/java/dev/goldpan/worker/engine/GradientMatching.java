@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
@@ -57,7 +58,7 @@ public final class GradientMatching extends Distiller {
   /**
    * @param manager owns the synthetic images for the life of this object
    * @param model a ConvNet
-   * @param real the normalised real training set
+   * @param real the real training set on the device
    * @param initial the normalised initial synthetic images, class-major ([K * ipc, C, H, W])
    * @param pools per class, the indices into {@code real} that batches are drawn from
    * @param augmentation DSA (the dsa algorithm), or null for none (dc)
@@ -68,7 +69,7 @@ public final class GradientMatching extends Distiller {
   public GradientMatching(
       NDManager manager,
       ModelSpec model,
-      ImageSet real,
+      DevicePool real,
       ImageSet initial,
       int[][] pools,
       DsaAugmentation augmentation,
@@ -122,10 +123,11 @@ public final class GradientMatching extends Distiller {
   }
 
   /**
-   * One iteration; returns the matching loss averaged over its outer steps (before each update).
+   * One iteration; {@link #loss()} is then the matching loss averaged over its outer steps (before
+   * each update).
    */
   @Override
-  public float step() {
+  public void step() {
     Random random = iterationRandom();
     try (NDScope scope = new NDScope()) {
       Network network = Networks.create(manager, model, shape, true);
@@ -141,30 +143,30 @@ public final class GradientMatching extends Distiller {
                         GradientMatchingEffects.of(
                             manager, gradients, real, pool, classId(c), classImages)));
       }
-      double loss = 0;
+      NDArray loss = manager.zeros(new Shape());
       for (int outer = 0; outer < outerLoop; outer++) {
         try (NDScope outerScope = new NDScope()) {
-          loss += matchingStep(network, gradients, random);
+          matchingStep(network, gradients, random, loss);
         }
         if (outer < outerLoop - 1) {
           trainNetwork(network, sgd, random);
         }
       }
+      keepLoss(loss.divi(outerLoop));
       iteration++;
-      return (float) (loss / outerLoop);
     }
   }
 
-  /** One update of the synthetic images; returns the matching loss before it. */
-  private double matchingStep(Network network, ConvNetGradients gradients, Random random) {
+  /** One update of the synthetic images; adds the matching loss before it to {@code loss}. */
+  private void matchingStep(
+      Network network, ConvNetGradients gradients, Random random, NDArray loss) {
     int classes = pools.length;
     NDArray[] realBatches = new NDArray[classes];
     for (int c = 0; c < classes; c++) {
       int[] picked = drawFromPool(pools[c], batchReal, random);
-      realBatches[c] = Batches.images(manager, real, picked, 0, picked.length);
+      realBatches[c] = real.images(picked);
     }
     DsaAugmentation.Plan[] plans = classPlans(random);
-    double loss = 0;
     int classesPerChunk = Math.max(1, IMAGES_PER_CHUNK / imagesPerClass);
     for (int from = 0; from < classes; from += classesPerChunk) {
       int to = Math.min(classes, from + classesPerChunk);
@@ -184,12 +186,11 @@ public final class GradientMatching extends Distiller {
                   gradients.weightGradients(augment(images, plans, from, rows), labels),
                   realGradients);
           collector.backward(distance);
-          loss += distance.getFloat();
+          loss.addi(distance.stopGradient());
         }
       }
     }
     update();
-    return loss;
   }
 
   /**
@@ -267,29 +268,36 @@ public final class GradientMatching extends Distiller {
    * shuffled, in batches of {@value #NETWORK_BATCH}, with DSA per image when augmenting.
    */
   private void trainNetwork(Network network, Sgd sgd, Random random) {
-    int[] labels = new int[(int) synthetic.getShape().get(0)];
-    for (int i = 0; i < labels.length; i++) {
+    int count = (int) synthetic.getShape().get(0);
+    long[] labels = new long[count];
+    for (int i = 0; i < count; i++) {
       labels[i] = classId(i / imagesPerClass);
     }
-    ImageSet images =
-        new ImageSet(
-            synthetic.toFloatArray(), labels, shape.channels(), shape.height(), shape.width());
-    int[] order = Batches.identity(images.size());
-    for (int epoch = 0; epoch < innerLoop; epoch++) {
-      Batches.shuffle(order, random);
-      for (int from = 0; from < images.size(); from += NETWORK_BATCH) {
-        int to = Math.min(images.size(), from + NETWORK_BATCH);
-        try (NDScope scope = new NDScope()) {
-          NDArray batch = Batches.images(manager, images, order, from, to);
-          if (augmentation != null) {
-            batch = augmentation.apply(augmentation.sample(random, to - from), batch);
+    try (NDScope trainingScope = new NDScope()) {
+      NDArray images = synthetic.stopGradient();
+      NDArray targets = manager.create(labels);
+      int[] order = Batches.identity(count);
+      for (int epoch = 0; epoch < innerLoop; epoch++) {
+        Batches.shuffle(order, random);
+        for (int from = 0; from < count; from += NETWORK_BATCH) {
+          int to = Math.min(count, from + NETWORK_BATCH);
+          try (NDScope scope = new NDScope()) {
+            long[] rows = new long[to - from];
+            for (int i = from; i < to; i++) {
+              rows[i - from] = order[i];
+            }
+            NDIndex picked = new NDIndex("{}", manager.create(rows));
+            NDArray batch = images.get(picked);
+            if (augmentation != null) {
+              batch = augmentation.apply(augmentation.sample(random, to - from), batch);
+            }
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+              collector.backward(
+                  ClassifierTraining.crossEntropy(network.logits(batch), targets.get(picked))
+                      .mean());
+            }
+            sgd.step();
           }
-          NDArray targets = Batches.labels(manager, images, order, from, to);
-          try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            collector.backward(
-                ClassifierTraining.crossEntropy(network.logits(batch), targets).mean());
-          }
-          sgd.step();
         }
       }
     }

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
-import dev.goldpan.worker.data.ImageSet;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -49,7 +48,7 @@ final class GradientMatchingEffects {
   static float[] of(
       NDManager manager,
       ConvNetGradients gradients,
-      ImageSet real,
+      DevicePool real,
       int[] pool,
       int label,
       NDArray classImages) {
@@ -80,7 +79,7 @@ final class GradientMatchingEffects {
 
   /** g_P: the mean per-sample gradient over the pool, [1, ...weight shape] per weight. */
   private static List<NDArray> poolMean(
-      NDManager manager, ConvNetGradients gradients, ImageSet real, int[] pool, int label) {
+      NDManager manager, ConvNetGradients gradients, DevicePool real, int[] pool, int label) {
     boolean recording = JniUtils.isGradMode();
     JniUtils.setGradMode(false);
     List<NDArray> sum = null;
@@ -89,8 +88,7 @@ final class GradientMatchingEffects {
         int to = Math.min(pool.length, from + IMAGES_PER_CHUNK);
         try (NDScope scope = new NDScope()) {
           List<NDArray> mean =
-              gradients.weightGradients(
-                  Batches.images(manager, real, pool, from, to), new int[] {label});
+              gradients.weightGradients(real.images(pool, from, to), new int[] {label});
           List<NDArray> next = new ArrayList<>();
           for (int k = 0; k < mean.size(); k++) {
             NDArray part = mean.get(k).mul((float) (to - from) / pool.length);
@@ -113,7 +111,7 @@ final class GradientMatchingEffects {
   private static float[] chunk(
       NDManager manager,
       ConvNetGradients gradients,
-      ImageSet real,
+      DevicePool real,
       int[] pool,
       int from,
       int to,
@@ -128,8 +126,7 @@ final class GradientMatchingEffects {
     boolean recording = JniUtils.isGradMode();
     JniUtils.setGradMode(false);
     try {
-      List<NDArray> samples =
-          gradients.weightGradients(Batches.images(manager, real, pool, from, to), labels);
+      List<NDArray> samples = gradients.weightGradients(real.images(pool, from, to), labels);
       for (int k = 0; k < samples.size(); k++) {
         directions.add(poolGradients.get(k).sub(samples.get(k)));
       }

@@ -1,7 +1,9 @@
 package dev.goldpan.worker.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
@@ -11,7 +13,9 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The ConvNet of the DC/DM/DSA papers: {@code depth} blocks of 3x3 convolution ({@code width}
@@ -38,9 +42,12 @@ public final class ConvNet implements Network {
   private final NDArray classifierBias;
   private final int firstPadding;
   private final boolean affine;
+  private final NDManager manager;
+  private final Map<Long, NDList> runningStatistics = new HashMap<>();
 
   private ConvNet(NDManager manager, NetworkShape shape, int depth, int width, boolean affine) {
     this.affine = affine;
+    this.manager = manager;
     this.firstPadding = shape.channels() == 1 && shape.height() == 28 ? 3 : 1;
     int inChannels = shape.channels();
     int rows = shape.height() + 2 * firstPadding - 2;
@@ -82,20 +89,40 @@ public final class ConvNet implements Network {
     for (int block = 0; block < convWeights.size(); block++) {
       int padding = block == 0 ? firstPadding : 1;
       x =
-          Conv2d.conv2d(
-                  x,
-                  convWeights.get(block),
-                  convBiases.get(block),
-                  unit,
-                  new Shape(padding, padding),
-                  unit,
-                  1)
-              .singletonOrThrow();
-      x = instanceNorm(x, block);
-      x = Activation.relu(x);
-      x = Pool.avgPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false, true);
+          released(
+              x,
+              images,
+              Conv2d.conv2d(
+                      x,
+                      convWeights.get(block),
+                      convBiases.get(block),
+                      unit,
+                      new Shape(padding, padding),
+                      unit,
+                      1)
+                  .singletonOrThrow());
+      x = released(x, images, instanceNorm(x, block));
+      x = released(x, images, Activation.relu(x));
+      x =
+          released(
+              x,
+              images,
+              Pool.avgPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false, true));
     }
-    return x.reshape(x.getShape().get(0), -1);
+    return released(x, images, x.reshape(x.getShape().get(0), -1));
+  }
+
+  /**
+   * {@code output}, after closing {@code input} unless it is the caller's {@code images}: an
+   * activation is let go as soon as the next layer has it, so that without autograd its memory is
+   * reused by the next layer instead of held until the caller's scope ends (autograd keeps what it
+   * saved for the backward pass on its own).
+   */
+  private static NDArray released(NDArray input, NDArray images, NDArray output) {
+    if (input != images) {
+      input.close();
+    }
+    return output;
   }
 
   private NDArray instanceNorm(NDArray x, int block) {
@@ -104,31 +131,53 @@ public final class ConvNet implements Network {
     if (affine) {
       // Instance norm with its per-channel scale and shift in one fused kernel: batch norm in
       // training mode over [1, N*C, H, W] (as PyTorch's own instance_norm does), the scale and
-      // shift tiled over the samples. The running statistics it updates are thrown away.
-      NDManager manager = x.getManager();
-      NDArray runningMean = manager.zeros(new Shape(planes));
-      NDArray runningVariance = manager.ones(new Shape(planes));
+      // shift tiled over the samples. The running statistics it updates are never read.
+      NDList running = runningStatistics(planes);
       long samples = shape.get(0);
-      return JniUtils.batchNorm(
-              (PtNDArray) x.reshape(1, planes, shape.get(2), shape.get(3)),
-              (PtNDArray) runningMean,
-              (PtNDArray) runningVariance,
-              (PtNDArray) normScales.get(block).tile(samples),
-              (PtNDArray) normShifts.get(block).tile(samples),
-              true,
-              0.1,
-              EPSILON)
-          .reshape(shape);
+      try (NDArray planar = x.reshape(1, planes, shape.get(2), shape.get(3));
+          NDArray scale = normScales.get(block).tile(samples);
+          NDArray shift = normShifts.get(block).tile(samples);
+          NDArray normalised =
+              JniUtils.batchNorm(
+                  (PtNDArray) planar,
+                  (PtNDArray) running.get(0),
+                  (PtNDArray) running.get(1),
+                  (PtNDArray) scale,
+                  (PtNDArray) shift,
+                  true,
+                  0.1,
+                  EPSILON)) {
+        return normalised.reshape(shape);
+      }
     }
     long planeSize = shape.get(2) * shape.get(3);
-    return LayerNorm.layerNorm(
-            x.reshape(planes, planeSize),
-            new Shape(planeSize),
-            planeOnes.get(block),
-            planeZeros.get(block),
-            EPSILON)
-        .singletonOrThrow()
-        .reshape(shape);
+    try (NDArray planar = x.reshape(planes, planeSize);
+        NDArray normalised =
+            LayerNorm.layerNorm(
+                    planar,
+                    new Shape(planeSize),
+                    planeOnes.get(block),
+                    planeZeros.get(block),
+                    EPSILON)
+                .singletonOrThrow()) {
+      return normalised.reshape(shape);
+    }
+  }
+
+  /**
+   * Running mean and variance buffers for {@code planes} planes, made once per batch size and kept
+   * for the life of the network: batch norm in training mode needs them but its output does not
+   * depend on them.
+   */
+  private NDList runningStatistics(long planes) {
+    return runningStatistics.computeIfAbsent(
+        planes,
+        size -> {
+          NDList buffers =
+              new NDList(manager.zeros(new Shape(size)), manager.ones(new Shape(size)));
+          NDScope.unregister(buffers);
+          return buffers;
+        });
   }
 
   @Override

@@ -1,8 +1,16 @@
 package dev.goldpan.worker.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -16,7 +24,7 @@ import java.util.Random;
  * differentiable function of the images: colour and cutout are element-wise, and flip, crop
  * (translation with zero fill), scale and rotate are one bilinear resampling (PyTorch's {@code
  * grid_sample} with {@code align_corners=True} and zero padding) computed as a gather of four
- * neighbours with precomputed indices and weights.
+ * neighbours, whose indices and weights are computed on the device once per plan.
  *
  * <p>Parameters from the paper: flip probability 0.5, scale in [1/1.2, 1.2], rotation within +-15
  * degrees, crop shift up to 1/8 of the side, cutout of half the side, brightness +-0.5, saturation
@@ -63,7 +71,6 @@ public final class DsaAugmentation {
 
   /** A plan for the given transform, with per-group parameters drawn from {@code random}. */
   public Plan sample(Random random, int groups, Transform transform) {
-    int pixels = height * width;
     return switch (transform) {
       case COLOR -> {
         float[] brightness = new float[groups];
@@ -74,32 +81,24 @@ public final class DsaAugmentation {
           saturation[g] = (float) (random.nextDouble() * SATURATION);
           contrast[g] = (float) (random.nextDouble() + CONTRAST);
         }
-        yield new Plan(transform, groups, brightness, saturation, contrast, null, null, null);
+        yield new Plan(transform, groups, new float[][] {brightness, saturation, contrast}, null);
       }
       case CUTOUT -> {
-        float[] mask = new float[groups * pixels];
         int cutHeight = (int) (height * CUTOUT_RATIO + 0.5);
         int cutWidth = (int) (width * CUTOUT_RATIO + 0.5);
+        double[] corners = new double[2 * groups];
         for (int g = 0; g < groups; g++) {
-          int top = random.nextInt(height + (1 - cutHeight % 2)) - cutHeight / 2;
-          int left = random.nextInt(width + (1 - cutWidth % 2)) - cutWidth / 2;
-          for (int y = 0; y < height; y++) {
-            for (int x = 0; x < width; x++) {
-              boolean cut = y >= top && y < top + cutHeight && x >= left && x < left + cutWidth;
-              mask[g * pixels + y * width + x] = cut ? 0f : 1f;
-            }
-          }
+          corners[2 * g] = random.nextInt(height + (1 - cutHeight % 2)) - cutHeight / 2;
+          corners[2 * g + 1] = random.nextInt(width + (1 - cutWidth % 2)) - cutWidth / 2;
         }
-        yield new Plan(transform, groups, null, null, null, mask, null, null);
+        yield new Plan(transform, groups, null, corners);
       }
       default -> {
-        long[] index = new long[groups * 4 * pixels];
-        float[] weight = new float[groups * 4 * pixels];
+        double[] theta = new double[6 * groups];
         for (int g = 0; g < groups; g++) {
-          double[] theta = affine(transform, random);
-          resampling(theta, index, weight, g * 4 * pixels);
+          System.arraycopy(affine(transform, random), 0, theta, 6 * g, 6);
         }
-        yield new Plan(transform, groups, null, null, null, null, index, weight);
+        yield new Plan(transform, groups, null, theta);
       }
     };
   }
@@ -138,32 +137,6 @@ public final class DsaAugmentation {
     }
   }
 
-  /** Indices and weights of the four bilinear neighbours of every output pixel. */
-  private void resampling(double[] theta, long[] index, float[] weight, int offset) {
-    int pixels = height * width;
-    for (int y = 0; y < height; y++) {
-      double yn = height == 1 ? 0 : -1 + 2.0 * y / (height - 1);
-      for (int x = 0; x < width; x++) {
-        double xn = width == 1 ? 0 : -1 + 2.0 * x / (width - 1);
-        double sourceX = ((theta[0] * xn + theta[1] * yn + theta[2]) + 1) / 2 * (width - 1);
-        double sourceY = ((theta[3] * xn + theta[4] * yn + theta[5]) + 1) / 2 * (height - 1);
-        int x0 = (int) Math.floor(sourceX);
-        int y0 = (int) Math.floor(sourceY);
-        double fx = sourceX - x0;
-        double fy = sourceY - y0;
-        int pixel = y * width + x;
-        for (int k = 0; k < 4; k++) {
-          int nx = x0 + (k & 1);
-          int ny = y0 + (k >> 1);
-          double w = ((k & 1) == 1 ? fx : 1 - fx) * ((k >> 1) == 1 ? fy : 1 - fy);
-          boolean inside = nx >= 0 && nx < width && ny >= 0 && ny < height;
-          index[offset + k * pixels + pixel] = inside ? (long) ny * width + nx : 0;
-          weight[offset + k * pixels + pixel] = inside ? (float) w : 0f;
-        }
-      }
-    }
-  }
-
   /**
    * Applies a plan to images [N, C, H, W] whose rows form {@code plan.groups()} contiguous groups
    * of equal size (row r belongs to group r / (N / groups)).
@@ -178,58 +151,30 @@ public final class DsaAugmentation {
     }
     long perGroup = rows / groups;
     int pixels = height * width;
-    NDManager manager = images.getManager();
+    NDList tables = plan.tables(this, images.getManager(), images.getDevice());
     return switch (plan.transform()) {
       case COLOR -> {
-        NDArray x = images.reshape(groups, perGroup, channels, height, width);
-        Shape perGroupShape = new Shape(groups, 1, 1, 1, 1);
-        x =
-            x.add(
-                manager
-                    .create(plan.brightness(), perGroupShape)
-                    .toDevice(images.getDevice(), false));
+        NDArray x = images.reshape(groups, perGroup, channels, height, width).add(tables.get(0));
         NDArray channelMean = x.mean(new int[] {2}, true);
-        x =
-            x.sub(channelMean)
-                .mul(
-                    manager
-                        .create(plan.saturation(), perGroupShape)
-                        .toDevice(images.getDevice(), false))
-                .add(channelMean);
+        x = x.sub(channelMean).mul(tables.get(1)).add(channelMean);
         NDArray imageMean =
             x.reshape(groups, perGroup, -1)
                 .mean(new int[] {2}, true)
                 .reshape(groups, perGroup, 1, 1, 1);
-        x =
-            x.sub(imageMean)
-                .mul(
-                    manager
-                        .create(plan.contrast(), perGroupShape)
-                        .toDevice(images.getDevice(), false))
-                .add(imageMean);
+        x = x.sub(imageMean).mul(tables.get(2)).add(imageMean);
         yield x.reshape(shape);
       }
-      case CUTOUT -> {
-        NDArray mask =
-            manager
-                .create(plan.mask(), new Shape(groups, 1, 1, height, width))
-                .toDevice(images.getDevice(), false);
-        yield images.reshape(groups, perGroup, channels, height, width).mul(mask).reshape(shape);
-      }
+      case CUTOUT ->
+          images
+              .reshape(groups, perGroup, channels, height, width)
+              .mul(tables.get(0))
+              .reshape(shape);
       default -> {
         NDArray flat = images.reshape(groups, perGroup * channels, pixels);
-        NDArray index =
-            manager
-                .create(plan.index(), new Shape(groups, 1, 4L * pixels))
-                .toDevice(images.getDevice(), false)
-                .broadcast(groups, perGroup * channels, 4L * pixels);
-        NDArray weight =
-            manager
-                .create(plan.weight(), new Shape(groups, 1, 4, pixels))
-                .toDevice(images.getDevice(), false);
+        NDArray index = tables.get(0).broadcast(groups, perGroup * channels, 4L * pixels);
         yield flat.gather(index, 2)
             .reshape(groups, perGroup * channels, 4, pixels)
-            .mul(weight)
+            .mul(tables.get(1))
             .sum(new int[] {2})
             .reshape(shape);
       }
@@ -237,16 +182,244 @@ public final class DsaAugmentation {
   }
 
   /**
-   * The random choices of one augmentation call: the transform and its per-group parameters (colour
-   * factors, a cutout mask, or resampling indices and weights).
+   * Applies {@code plans[k]} to the k-th block of {@code rows[k]} consecutive rows of {@code
+   * images}, as one pass per transform: the blocks that share a transform are gathered, augmented
+   * under one plan holding all their parameters, and put back in place.
    */
-  public record Plan(
-      Transform transform,
-      int groups,
-      float[] brightness,
-      float[] saturation,
-      float[] contrast,
-      float[] mask,
-      long[] index,
-      float[] weight) {}
+  public NDArray applyPerBlock(Plan[] plans, NDArray images, int[] rows) {
+    if (plans.length == 1) {
+      return apply(plans[0], images);
+    }
+    long[] starts = new long[plans.length + 1];
+    for (int k = 0; k < plans.length; k++) {
+      starts[k + 1] = starts[k] + rows[k];
+    }
+    NDList parts = new NDList();
+    long[] order = new long[(int) starts[plans.length]];
+    int placed = 0;
+    for (Transform transform : Transform.values()) {
+      List<Integer> blocks = new ArrayList<>();
+      for (int k = 0; k < plans.length; k++) {
+        if (plans[k].transform() == transform) {
+          blocks.add(k);
+        }
+      }
+      if (blocks.isEmpty()) {
+        continue;
+      }
+      int first = placed;
+      for (int k : blocks) {
+        if (rows[k] % plans[k].groups() != 0
+            || rows[k] / plans[k].groups() != rows[blocks.get(0)] / plans[blocks.get(0)].groups()) {
+          return applyBlockByBlock(plans, images, starts);
+        }
+        for (long row = starts[k]; row < starts[k + 1]; row++) {
+          order[placed++] = row;
+        }
+      }
+      NDArray picked =
+          blocks.size() == plans.length
+              ? images
+              : images.get(
+                  new NDIndex(
+                      "{}", images.getManager().create(Arrays.copyOfRange(order, first, placed))));
+      parts.add(apply(merged(plans, blocks), picked));
+    }
+    if (parts.size() == 1) {
+      return parts.singletonOrThrow();
+    }
+    long[] inverse = new long[order.length];
+    for (int i = 0; i < order.length; i++) {
+      inverse[(int) order[i]] = i;
+    }
+    return NDArrays.concat(parts, 0).get(new NDIndex("{}", images.getManager().create(inverse)));
+  }
+
+  private NDArray applyBlockByBlock(Plan[] plans, NDArray images, long[] starts) {
+    NDList parts = new NDList(plans.length);
+    for (int k = 0; k < plans.length; k++) {
+      parts.add(apply(plans[k], images.get(starts[k] + ":" + starts[k + 1])));
+    }
+    return NDArrays.concat(parts, 0);
+  }
+
+  /**
+   * One plan holding the groups of {@code plans[k]} for each k of {@code blocks}, in order; made
+   * once and kept with the first of them, so applying the same plans again reuses its tables.
+   */
+  private static Plan merged(Plan[] plans, List<Integer> blocks) {
+    if (blocks.size() == 1) {
+      return plans[blocks.get(0)];
+    }
+    Plan first = plans[blocks.get(0)];
+    Plan[] members = blocks.stream().map(k -> plans[k]).toArray(Plan[]::new);
+    if (first.merge != null && Arrays.equals(first.mergeMembers, members)) {
+      return first.merge;
+    }
+    int groups = blocks.stream().mapToInt(k -> plans[k].groups()).sum();
+    float[][] factors = null;
+    if (first.factors != null) {
+      factors = new float[first.factors.length][groups];
+      for (int f = 0; f < factors.length; f++) {
+        int at = 0;
+        for (int k : blocks) {
+          System.arraycopy(plans[k].factors[f], 0, factors[f], at, plans[k].groups());
+          at += plans[k].groups();
+        }
+      }
+    }
+    double[] geometry = null;
+    if (first.geometry != null) {
+      int perGroup = first.geometry.length / first.groups();
+      geometry = new double[groups * perGroup];
+      int at = 0;
+      for (int k : blocks) {
+        System.arraycopy(plans[k].geometry, 0, geometry, at, plans[k].geometry.length);
+        at += plans[k].geometry.length;
+      }
+    }
+    first.merge = new Plan(first.transform(), groups, factors, geometry);
+    first.mergeMembers = members;
+    return first.merge;
+  }
+
+  /** The device arrays {@link #apply} uses for {@code plan}, computed on the device. */
+  private NDList tables(Plan plan, NDManager manager, Device device) {
+    int groups = plan.groups();
+    return switch (plan.transform()) {
+      case COLOR -> {
+        NDList factors = new NDList(3);
+        for (float[] values : plan.factors) {
+          factors.add(
+              manager.create(values, new Shape(groups, 1, 1, 1, 1)).toDevice(device, false));
+        }
+        yield factors;
+      }
+      case CUTOUT -> {
+        NDArray corners =
+            manager.create(plan.geometry, new Shape(groups, 2)).toDevice(device, false);
+        NDArray top = corners.get(":, 0").reshape(groups, 1, 1);
+        NDArray left = corners.get(":, 1").reshape(groups, 1, 1);
+        NDArray y = manager.arange(0, height, 1, DataType.FLOAT64, device).reshape(1, height, 1);
+        NDArray x = manager.arange(0, width, 1, DataType.FLOAT64, device).reshape(1, 1, width);
+        double cutHeight = (int) (height * CUTOUT_RATIO + 0.5);
+        double cutWidth = (int) (width * CUTOUT_RATIO + 0.5);
+        NDArray cut =
+            y.gte(top)
+                .logicalAnd(y.lt(top.add(cutHeight)))
+                .logicalAnd(x.gte(left))
+                .logicalAnd(x.lt(left.add(cutWidth)));
+        yield new NDList(
+            cut.logicalNot().toType(DataType.FLOAT32, false).reshape(groups, 1, 1, height, width));
+      }
+      default -> resampling(plan, manager, device);
+    };
+  }
+
+  /**
+   * Indices [groups, 1, 4 * H * W] and weights [groups, 1, 4, H * W] of the four bilinear
+   * neighbours of every output pixel under each group's affine map, in float64 as {@code
+   * grid_sample} with {@code align_corners=True} and zero padding computes them.
+   */
+  private NDList resampling(Plan plan, NDManager manager, Device device) {
+    int groups = plan.groups();
+    int pixels = height * width;
+    NDArray theta = manager.create(plan.geometry, new Shape(groups, 6)).toDevice(device, false);
+    NDArray xn = normalisedAxis(manager, device, width).reshape(1, 1, width);
+    NDArray yn = normalisedAxis(manager, device, height).reshape(1, height, 1);
+    NDArray[] t = new NDArray[6];
+    for (int i = 0; i < 6; i++) {
+      t[i] = theta.get(":, " + i).reshape(groups, 1, 1);
+    }
+    NDArray sourceX = t[0].mul(xn).add(t[1].mul(yn)).add(t[2]).add(1).div(2).mul(width - 1);
+    NDArray sourceY = t[3].mul(xn).add(t[4].mul(yn)).add(t[5]).add(1).div(2).mul(height - 1);
+    NDArray x0 = sourceX.floor();
+    NDArray y0 = sourceY.floor();
+    NDArray fx = sourceX.sub(x0);
+    NDArray fy = sourceY.sub(y0);
+    NDList indices = new NDList(4);
+    NDList weights = new NDList(4);
+    for (int k = 0; k < 4; k++) {
+      NDArray nx = x0.add(k & 1);
+      NDArray ny = y0.add(k >> 1);
+      NDArray w = ((k & 1) == 1 ? fx : fx.neg().add(1)).mul((k >> 1) == 1 ? fy : fy.neg().add(1));
+      NDArray inside =
+          nx.gte(0).logicalAnd(nx.lt(width)).logicalAnd(ny.gte(0)).logicalAnd(ny.lt(height));
+      indices.add(ny.mul(width).add(nx).mul(inside).toType(DataType.INT64, false));
+      weights.add(w.mul(inside).toType(DataType.FLOAT32, false));
+    }
+    return new NDList(
+        NDArrays.stack(indices, 1).reshape(groups, 1, 4L * pixels),
+        NDArrays.stack(weights, 1).reshape(groups, 1, 4, pixels));
+  }
+
+  /** -1 + 2 i / (n - 1) for i in 0..n-1 (0 when n is 1), float64. */
+  private static NDArray normalisedAxis(NDManager manager, Device device, int n) {
+    NDArray axis = manager.arange(0, n, 1, DataType.FLOAT64, device);
+    return n == 1 ? axis.mul(0) : axis.mul(2.0).div(n - 1).add(-1);
+  }
+
+  /**
+   * The random choices of one augmentation call: the transform and its per-group parameters
+   * (brightness, saturation and contrast factors for colour; the top-left corner of the cut for
+   * cutout; the 2x3 affine matrix for the geometric transforms). The device arrays computed from
+   * them are kept with the plan while the scope they were made in is open, so a plan applied to a
+   * real batch and to the synthetic images computes them once.
+   */
+  public static final class Plan {
+    private final Transform transform;
+    private final int groups;
+    private final float[][] factors;
+    private final double[] geometry;
+    private NDList tables;
+    private Plan merge;
+    private Plan[] mergeMembers;
+
+    Plan(Transform transform, int groups, float[][] factors, double[] geometry) {
+      this.transform = transform;
+      this.groups = groups;
+      this.factors = factors;
+      this.geometry = geometry;
+    }
+
+    public Transform transform() {
+      return transform;
+    }
+
+    public int groups() {
+      return groups;
+    }
+
+    /** Colour only: the brightness shift of each group. */
+    public float[] brightness() {
+      return factors[0];
+    }
+
+    /** Colour only: the saturation factor of each group. */
+    public float[] saturation() {
+      return factors[1];
+    }
+
+    /** Colour only: the contrast factor of each group. */
+    public float[] contrast() {
+      return factors[2];
+    }
+
+    /**
+     * Cutout: per group its top and left (2 values); geometric: per group its affine matrix (6
+     * values, row-major); null for colour.
+     */
+    public double[] geometry() {
+      return geometry == null ? null : geometry.clone();
+    }
+
+    private NDList tables(DsaAugmentation augmentation, NDManager manager, Device device) {
+      if (tables == null
+          || tables.get(0).isReleased()
+          || !tables.get(0).getDevice().equals(device)) {
+        tables = augmentation.tables(this, manager, device);
+      }
+      return tables;
+    }
+  }
 }

@@ -11,6 +11,7 @@ import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.data.ImageSet;
 import dev.goldpan.worker.data.SampleFilter;
 import dev.goldpan.worker.engine.CausalSelection;
+import dev.goldpan.worker.engine.DevicePool;
 import dev.goldpan.worker.engine.Distiller;
 import dev.goldpan.worker.engine.DistributionMatching;
 import dev.goldpan.worker.engine.GradientMatching;
@@ -164,8 +165,9 @@ public final class DistillStage {
       firstIteration = matching.iteration();
       while (matching.iteration() < spec.getIterations()) {
         int iteration = matching.iteration();
-        loss = matching.step();
+        matching.step();
         if (iteration % every == 0 || iteration == spec.getIterations() - 1) {
+          loss = matching.loss();
           curve.add(new double[] {iteration, loss});
         }
         progress.report(iteration + 1, spec.getIterations(), loss);
@@ -200,7 +202,7 @@ public final class DistillStage {
   static Distiller newDistiller(
       DistillationJobSpec job,
       NDManager manager,
-      ImageSet train,
+      ImageSet real,
       ImageSet initial,
       int[][] pools,
       int batchReal,
@@ -209,14 +211,15 @@ public final class DistillStage {
     DistillationSpec spec = job.getDistillation();
     DsaAugmentation augmentation =
         spec.getAugmentation() == Augmentation.DSA
-            ? new DsaAugmentation(train.height(), train.width())
+            ? new DsaAugmentation(real.height(), real.width())
             : null;
+    DevicePool pool = DevicePool.upload(manager, real);
     float learningRate = spec.getLearningRate().floatValue();
     return spec.getAlgorithm() == Algorithm.DM
         ? new DistributionMatching(
             manager,
             job.getModel(),
-            train,
+            pool,
             initial,
             pools,
             augmentation,
@@ -227,7 +230,7 @@ public final class DistillStage {
         : new GradientMatching(
             manager,
             job.getModel(),
-            train,
+            pool,
             initial,
             pools,
             augmentation,

@@ -84,7 +84,7 @@ class CausalEffectsTest {
                   manager,
                   network,
                   images -> images,
-                  real,
+                  TestPools.asIs(manager, real),
                   pool,
                   manager.create(synthetic, new Shape(ipc, 1, SIDE, SIDE)))
               .effects();

@@ -135,7 +135,7 @@ class CausalSelectionTest {
         new DistributionMatching(
             manager,
             model,
-            real,
+            TestPools.asIs(manager, real),
             initial,
             pools(),
             new DsaAugmentation(SIDE, SIDE),

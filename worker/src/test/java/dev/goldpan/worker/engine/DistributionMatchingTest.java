@@ -50,6 +50,22 @@ class DistributionMatchingTest {
     return new ImageSet(pixels, labels, 1, 8, 8);
   }
 
+  /** DM of {@code syn} against all of {@code real}, without augmentation, seed 5. */
+  private static DistributionMatching withoutAugmentation(
+      NDManager manager, ModelSpec model, ImageSet real, ImageSet syn) {
+    return new DistributionMatching(
+        manager,
+        model,
+        TestPools.asIs(manager, real),
+        syn,
+        allPools(),
+        null,
+        PER_CLASS,
+        1f,
+        5L,
+        new int[] {0, 1});
+  }
+
   private static int[][] allPools() {
     int[][] pools = new int[CLASSES][PER_CLASS];
     for (int c = 0; c < CLASSES; c++) {
@@ -108,9 +124,7 @@ class DistributionMatchingTest {
       ImageSet real = realSet(random);
       ImageSet syn = noise(random, CLASSES * IMAGES_PER_CLASS);
       ModelSpec model = model(Architecture.CONVNET, 2, 6);
-      try (DistributionMatching dm =
-          new DistributionMatching(
-              manager, model, real, syn, allPools(), null, PER_CLASS, 1f, 5L, new int[] {0, 1})) {
+      try (DistributionMatching dm = withoutAugmentation(manager, model, real, syn)) {
         Network network =
             Networks.create(manager, model, new NetworkShape(1, 8, 8, CLASSES), false);
 
@@ -131,9 +145,7 @@ class DistributionMatchingTest {
       ImageSet syn = noise(random, CLASSES * IMAGES_PER_CLASS);
       // An MLP without hidden layers embeds an image as its pixels: psi(x) = x.
       ModelSpec model = model(Architecture.MLP, 0, 1);
-      try (DistributionMatching dm =
-          new DistributionMatching(
-              manager, model, real, syn, allPools(), null, PER_CLASS, 1f, 5L, new int[] {0, 1})) {
+      try (DistributionMatching dm = withoutAugmentation(manager, model, real, syn)) {
         Network identity =
             Networks.create(manager, model, new NetworkShape(1, 8, 8, CLASSES), false);
         NDArray synthetic = dm.syntheticImages();
@@ -174,9 +186,7 @@ class DistributionMatchingTest {
       ImageSet real = realSet(random);
       ImageSet syn = noise(random, CLASSES * IMAGES_PER_CLASS);
       ModelSpec model = model(Architecture.CONVNET, 1, 4);
-      try (DistributionMatching dm =
-          new DistributionMatching(
-              manager, model, real, syn, allPools(), null, PER_CLASS, 1f, 5L, new int[] {0, 1})) {
+      try (DistributionMatching dm = withoutAugmentation(manager, model, real, syn)) {
         Network network =
             Networks.create(manager, model, new NetworkShape(1, 8, 8, CLASSES), false);
         int[][] realBatch = dm.drawRealBatch(random);
@@ -221,7 +231,7 @@ class DistributionMatchingTest {
           new DistributionMatching(
               manager,
               model(Architecture.CONVNET, 2, 8),
-              real,
+              TestPools.asIs(manager, real),
               syn,
               allPools(),
               new DsaAugmentation(8, 8),
@@ -232,7 +242,8 @@ class DistributionMatchingTest {
         double first = 0;
         double last = 0;
         for (int iteration = 0; iteration < 60; iteration++) {
-          float loss = dm.step();
+          dm.step();
+          float loss = dm.loss();
           if (iteration < 10) {
             first += loss;
           } else if (iteration >= 50) {

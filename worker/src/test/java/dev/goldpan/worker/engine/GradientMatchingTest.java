@@ -277,7 +277,7 @@ class GradientMatchingTest {
     return new GradientMatching(
         manager,
         convNet(1, 8),
-        real,
+        TestPools.asIs(manager, real),
         initial,
         pools(),
         augmentation,
@@ -307,7 +307,8 @@ class GradientMatchingTest {
         double last = 0;
         // One image per class: one outer step per iteration, no inner training.
         for (int iteration = 0; iteration < 30; iteration++) {
-          float loss = dc.step();
+          dc.step();
+          float loss = dc.loss();
           if (iteration < 10) {
             first += loss;
           } else if (iteration >= 20) {
@@ -398,7 +399,9 @@ class GradientMatchingTest {
       ConvNetGradients gradients = new ConvNetGradients(network, 1, shape);
       NDArray synthetic = manager.randomNormal(new Shape(8, 1, 6, 6));
 
-      float[] effects = GradientMatchingEffects.of(manager, gradients, real, pool, 0, synthetic);
+      float[] effects =
+          GradientMatchingEffects.of(
+              manager, gradients, TestPools.asIs(manager, real), pool, 0, synthetic);
 
       float[] full = metaGradient(manager, gradients, real, pool, 0, synthetic);
       for (int i = 0; i < n; i += 4) {

@@ -52,21 +52,80 @@ class DsaAugmentationTest {
   }
 
   /** The parameters of group g of a plan, whichever kind it carries, flattened. */
-  private static float[] groupParameters(Plan plan, int g) {
-    if (plan.brightness() != null) {
-      return new float[] {plan.brightness()[g], plan.saturation()[g], plan.contrast()[g]};
+  private static double[] groupParameters(Plan plan, int g) {
+    if (plan.transform() == Transform.COLOR) {
+      return new double[] {plan.brightness()[g], plan.saturation()[g], plan.contrast()[g]};
     }
-    if (plan.mask() != null) {
-      int size = plan.mask().length / plan.groups();
-      return Arrays.copyOfRange(plan.mask(), g * size, (g + 1) * size);
+    int size = plan.geometry().length / plan.groups();
+    return Arrays.copyOfRange(plan.geometry(), g * size, (g + 1) * size);
+  }
+
+  /**
+   * The bilinear resampling of {@code grid_sample} (align_corners, zero padding) for one affine
+   * matrix, computed here on the host: per neighbour k and output pixel o, its source pixel and
+   * weight, {@code [k * pixels + o]}.
+   */
+  private static void bilinear(
+      double[] theta, int offset, int height, int width, int[] index, double[] weight) {
+    int pixels = height * width;
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        double xn = -1 + 2.0 * x / (width - 1);
+        double yn = -1 + 2.0 * y / (height - 1);
+        double sourceX =
+            (theta[offset] * xn + theta[offset + 1] * yn + theta[offset + 2] + 1) / 2 * (width - 1);
+        double sourceY =
+            (theta[offset + 3] * xn + theta[offset + 4] * yn + theta[offset + 5] + 1)
+                / 2
+                * (height - 1);
+        int x0 = (int) Math.floor(sourceX);
+        int y0 = (int) Math.floor(sourceY);
+        for (int k = 0; k < 4; k++) {
+          int nx = x0 + (k & 1);
+          int ny = y0 + (k >> 1);
+          double wx = (k & 1) == 1 ? sourceX - x0 : 1 - (sourceX - x0);
+          double wy = (k >> 1) == 1 ? sourceY - y0 : 1 - (sourceY - y0);
+          boolean inside = nx >= 0 && nx < width && ny >= 0 && ny < height;
+          index[k * pixels + y * width + x] = inside ? ny * width + nx : 0;
+          weight[k * pixels + y * width + x] = inside ? wx * wy : 0;
+        }
+      }
     }
-    int size = plan.weight().length / plan.groups();
-    float[] parameters = new float[2 * size];
-    for (int i = 0; i < size; i++) {
-      parameters[i] = plan.index()[g * size + i];
-      parameters[size + i] = plan.weight()[g * size + i];
+  }
+
+  @ParameterizedTest
+  @EnumSource(Transform.class)
+  void perBlockPlansGiveWhatEachBlockGetsAlone(Transform first) {
+    DsaAugmentation augmentation = new DsaAugmentation(6, 6);
+    Random random = new Random(21);
+    // Five blocks of 3 rows: blocks 0, 2 and 4 under the given transform, 1 and 3 under crop and
+    // flip, so that some blocks share a transform, go through one merged plan, and are put back.
+    Plan[] plans = new Plan[5];
+    plans[0] = augmentation.sample(random, 1, first);
+    for (int k = 1; k < plans.length; k++) {
+      plans[k] = augmentation.sample(random, 1, k % 2 == 0 ? first : Transform.values()[k]);
     }
-    return parameters;
+    Shape shape = new Shape(15, 2, 6, 6);
+    float[] images = gaussian(random, (int) shape.size());
+    int[] rows = {3, 3, 3, 3, 3};
+
+    float[] together =
+        augmentation.applyPerBlock(plans, manager.create(images, shape), rows).toFloatArray();
+
+    int block = 3 * 2 * 36;
+    for (int k = 0; k < plans.length; k++) {
+      float[] alone =
+          apply(
+              augmentation,
+              plans[k],
+              Arrays.copyOfRange(images, k * block, (k + 1) * block),
+              new Shape(3, 2, 6, 6));
+      for (int i = 0; i < block; i++) {
+        assertThat(together[k * block + i])
+            .as("block %d value %d", k, i)
+            .isCloseTo(alone[i], within(1e-5f));
+      }
+    }
   }
 
   @ParameterizedTest
@@ -217,18 +276,17 @@ class DsaAugmentationTest {
     assertThat(norm).isGreaterThan(1e-3);
 
     if (GEOMETRIC.contains(transform)) {
-      // The transpose of the gather: every output pixel o of row r sends weight(g, k, o) times
-      // its own weight back to the source pixel index(g, k, o).
+      // The transpose of the resampling: every output pixel o of row r sends the weight of its
+      // k-th neighbour times its own weight back to that neighbour.
       float[] expected = new float[size];
+      int[] index = new int[4 * pixels];
+      double[] weight = new double[4 * pixels];
       for (int row = 0; row < 4; row++) {
-        int g = row / 2;
+        bilinear(plan.geometry(), 6 * (row / 2), height, width, index, weight);
         for (int c = 0; c < 2; c++) {
           int plane = (row * 2 + c) * pixels;
-          for (int k = 0; k < 4; k++) {
-            for (int o = 0; o < pixels; o++) {
-              int at = g * 4 * pixels + k * pixels + o;
-              expected[plane + (int) plan.index()[at]] += plan.weight()[at] * weights[plane + o];
-            }
+          for (int at = 0; at < 4 * pixels; at++) {
+            expected[plane + index[at]] += (float) (weight[at] * weights[plane + at % pixels]);
           }
         }
       }
