@@ -6,7 +6,7 @@
 #
 #   bench/operator-load.sh [--mode jobs|progress] [--jobs 500] [--kubeconfig FILE]
 #                          [--max-ram 512m] [--pause-deployment NAMESPACE/NAME] [--jfr FILE]
-#                          [--rate 1000] [--seconds 20] [--operator-jar JAR]
+#                          [--rate 1000] [--seconds 20] [--timeout 900] [--operator-jar JAR]
 #
 #   --mode jobs        N DistillationJobs created at once: start-up, time until every score Job
 #                      exists and every status is written, reconcile p50/p95/p99, metric series,

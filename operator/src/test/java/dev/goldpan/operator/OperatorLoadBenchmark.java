@@ -65,6 +65,9 @@ public final class OperatorLoadBenchmark {
   private static final java.util.logging.Logger MOCK_LOG =
       java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
 
+  /** How long to wait for every score Job and every status (--timeout, seconds). */
+  private static int timeout = 900;
+
   private OperatorLoadBenchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -72,6 +75,7 @@ public final class OperatorLoadBenchmark {
     // The mock server logs every request; at 500 jobs that logging is most of its time.
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
     String mode = options.getOrDefault("mode", "jobs");
+    timeout = Integer.parseInt(options.getOrDefault("timeout", "900"));
     int jobs = Integer.parseInt(options.getOrDefault("jobs", "500"));
     String maxRam = options.getOrDefault("max-ram", "512m");
     String namespace =
@@ -190,7 +194,8 @@ public final class OperatorLoadBenchmark {
     createJobs(client, namespace, jobs, false);
     double creating = seconds(created);
     double allScoreJobs = awaitScoreJobs(client, namespace, jobs, created);
-    double allStatuses = awaitStatuses(client, namespace, jobs, created);
+    double allStatuses =
+        Double.isNaN(allScoreJobs) ? Double.NaN : awaitStatuses(client, namespace, jobs, created);
 
     String metrics = get("http://localhost:" + MANAGEMENT_PORT + "/q/metrics");
     Files.writeString(METRICS, metrics);
@@ -338,9 +343,6 @@ public final class OperatorLoadBenchmark {
     for (CompletableFuture<?> future : inFlight) {
       future.handle((r, e) -> null).get();
     }
-    double[] landed = awaitLastReports(client, namespace, lastStep, lastSent);
-    Map<String, Double> after = apiRequests(client);
-
     Arrays.sort(latencies);
     System.out.printf(
         "  reports: %d in %.1f s (%.0f/s asked, %.0f/s sent), answers %s, failed %d%n",
@@ -350,11 +352,14 @@ public final class OperatorLoadBenchmark {
           "  report latency p%-4d           %7.1f ms%n",
           (int) (q * 100), latencies[(int) Math.min(total - 1, q * total)] / 1e6);
     }
+    double[] landed = awaitLastReports(client, namespace, lastStep, lastSent);
+    Map<String, Double> after = apiRequests(client);
+    int arrived = (int) Arrays.stream(landed).filter(Double::isFinite).count();
     Arrays.sort(landed);
     for (double q : new double[] {0.5, 0.95, 1.0}) {
       System.out.printf(
-          "  last report in status, p%-4d   %7.2f s   (budget: 2 s)%n",
-          (int) (q * 100), landed[(int) Math.min(jobs - 1, q * jobs)]);
+          "  last report in status, p%-4d   %7.2f s   (budget: 2 s; %d of %d jobs)%n",
+          (int) (q * 100), landed[(int) Math.min(jobs - 1, q * jobs)], arrived, jobs);
     }
     if (before.isEmpty()) {
       System.out.println("  the API server's /metrics cannot be read: no request counts");
@@ -474,8 +479,12 @@ public final class OperatorLoadBenchmark {
           missing--;
         }
       }
-      if (seconds(since) > 120) {
-        throw new IllegalStateException(missing + " jobs lack their last report after 120 s");
+      if (seconds(since) > 60) {
+        System.out.printf("  %d jobs lack their last report 60 s after it%n", missing);
+        for (int i = 0; i < landed.length; i++) {
+          landed[i] = Double.isNaN(landed[i]) ? Double.POSITIVE_INFINITY : landed[i];
+        }
+        return landed;
       }
       Thread.sleep(100);
     }
@@ -535,8 +544,9 @@ public final class OperatorLoadBenchmark {
       if (count >= jobs) {
         return seconds(since);
       }
-      if (seconds(since) > 900) {
-        throw new IllegalStateException("only " + count + " score Jobs after 900 s");
+      if (seconds(since) > timeout) {
+        System.out.printf("  only %d score Jobs after --timeout %d s%n", count, timeout);
+        return Double.NaN;
       }
       Thread.sleep(jobs > 1000 ? 1000 : 100);
     }
@@ -555,8 +565,9 @@ public final class OperatorLoadBenchmark {
       if (count >= jobs) {
         return seconds(since);
       }
-      if (seconds(since) > 900) {
-        throw new IllegalStateException("only " + count + " statuses after 900 s");
+      if (seconds(since) > timeout) {
+        System.out.printf("  only %d statuses after --timeout %d s%n", count, timeout);
+        return Double.NaN;
       }
       Thread.sleep(jobs > 1000 ? 1000 : 200);
     }
