@@ -71,7 +71,17 @@ public final class OperatorLoadBenchmark {
   private OperatorLoadBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> options = options(args);
+    try {
+      run(options(args));
+    } catch (Exception e) {
+      e.printStackTrace();
+      // The client's and the mock's thread pools would keep the JVM waiting.
+      System.exit(1);
+    }
+    System.exit(0);
+  }
+
+  private static void run(Map<String, String> options) throws Exception {
     // The mock server logs every request; at 500 jobs that logging is most of its time.
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
     String mode = options.getOrDefault("mode", "jobs");
@@ -184,8 +194,6 @@ public final class OperatorLoadBenchmark {
         mock.destroy();
       }
     }
-    // The client's and the mock's thread pools would keep the JVM waiting.
-    System.exit(0);
   }
 
   private static void loadJobs(KubernetesClient client, String namespace, int jobs)

@@ -6,6 +6,7 @@ import dev.goldpan.operator.Labels;
 import dev.goldpan.operator.OperatorCaches;
 import dev.goldpan.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -213,10 +214,16 @@ public class ProgressService {
     patch.put("metadata", Map.of("name", progress.name, "namespace", progress.namespace));
     patch.put("status", Map.of("progress", status));
     try {
+      // Named by an object, not withName: Fabric8 reads a resource named only by its name from
+      // the API server before it patches it, which was one GET per write.
+      DistillationJob named = new DistillationJob();
+      named.setMetadata(
+          new ObjectMetaBuilder()
+              .withName(progress.name)
+              .withNamespace(progress.namespace)
+              .build());
       client
-          .resources(DistillationJob.class)
-          .inNamespace(progress.namespace)
-          .withName(progress.name)
+          .resource(named)
           .subresource("status")
           .patch(
               new PatchContext.Builder()
