@@ -2,7 +2,10 @@ package dev.goldpan.operator;
 
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -11,7 +14,10 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.time.Clock;
 
-/** The operator's shared beans: the clock, and the Lease settings when leader election is on. */
+/**
+ * The operator's shared beans: the clock, JOSDK's metrics, and the Lease settings when leader
+ * election is on.
+ */
 @ApplicationScoped
 public class OperatorBeans {
 
@@ -19,6 +25,18 @@ public class OperatorBeans {
   @ApplicationScoped
   Clock clock() {
     return Clock.systemUTC();
+  }
+
+  /**
+   * JOSDK's meters per controller only. The Quarkus extension's default also keeps a set of meters
+   * per DistillationJob (tagged with its name and namespace): about 80 series and a timer histogram
+   * per job, which at 500 jobs was most of the heap and most of each scrape, and grows with every
+   * job until it is deleted. Dashboards and alerts read the per-controller series.
+   */
+  @Produces
+  @Singleton
+  Metrics metrics(MeterRegistry registry) {
+    return MicrometerMetrics.withoutPerResourceMetrics(registry);
   }
 
   /**
@@ -33,10 +51,7 @@ public class OperatorBeans {
       @Override
       public DistributionStatisticConfig configure(
           Meter.Id id, DistributionStatisticConfig config) {
-        // Not for JOSDK's per-resource meters (tagged with the resource's name): percentiles
-        // keep a histogram per meter, which for thousands of jobs is most of the heap.
         if (id.getType() == Meter.Type.TIMER
-            && id.getTag("name") == null
             && (id.getName().startsWith("operator.sdk.controllers.execution")
                 || id.getName().startsWith("goldpan."))) {
           return DistributionStatisticConfig.builder()

@@ -72,6 +72,10 @@ class MonitoringMetricsIT {
     assertThat(exported)
         .containsPattern(
             "operator_sdk_controllers_execution_reconcile_seconds\\{[^}]*quantile=\"0.95\"");
+    // Per controller, never per job: series per job would grow with the number of jobs.
+    assertThat(exported.lines().filter(line -> !line.startsWith("#")))
+        .as("series tagged with a DistillationJob's name")
+        .noneMatch(line -> line.contains("resource_name=") || line.contains("\"monitored\""));
     assertThat(queried)
         .contains(
             reconcileErrors, "goldpan_jobs_finished_total", "goldpan_stage_duration_seconds_bucket")

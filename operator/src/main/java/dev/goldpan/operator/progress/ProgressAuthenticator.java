@@ -1,17 +1,21 @@
 package dev.goldpan.operator.progress;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.authentication.TokenReview;
 import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenReviewStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +26,10 @@ import org.jboss.logging.Logger;
 /**
  * Checks a worker's bearer token with a TokenReview: a service-account token that the kubelet
  * projected into a worker pod for the audience {@value #AUDIENCE}, bound to that pod. The answer
- * (the pod, or none) is kept for {@link #REMEMBER} per token, so that a worker reporting every few
- * seconds costs one review per token, not one per report. The operator holds no key and no Secret.
+ * (the pod, or none) is kept per token for {@link #REMEMBER}, or until the token expires if that is
+ * sooner, so that a worker reporting every few seconds costs one review per token, not one per
+ * report (a deleted pod's token is refused anyway: the pod must still be in the operator's cache).
+ * A review that failed is not kept. The operator holds no key and no Secret.
  */
 @ApplicationScoped
 public class ProgressAuthenticator {
@@ -34,7 +40,8 @@ public class ProgressAuthenticator {
   static final String POD_NAME = "authentication.kubernetes.io/pod-name";
   static final String POD_UID = "authentication.kubernetes.io/pod-uid";
   private static final String SERVICE_ACCOUNT = "system:serviceaccount:";
-  private static final Duration REMEMBER = Duration.ofMinutes(1);
+  private static final Duration REMEMBER = Duration.ofMinutes(10);
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_REMEMBERED = 20_000;
   private static final Logger LOG = Logger.getLogger(ProgressAuthenticator.class);
 
@@ -57,15 +64,41 @@ public class ProgressAuthenticator {
     if (known != null && now.isBefore(known.until())) {
       return known.identity();
     }
-    Optional<WorkerIdentity> identity = review(token);
+    Optional<WorkerIdentity> identity;
+    try {
+      identity = review(token);
+    } catch (KubernetesClientException e) {
+      LOG.warnf("TokenReview failed: %s", e.getMessage());
+      return Optional.empty();
+    }
     if (reviews.size() >= MAX_REMEMBERED) {
       reviews.values().removeIf(review -> !now.isBefore(review.until()));
       if (reviews.size() >= MAX_REMEMBERED) {
         reviews.clear();
       }
     }
-    reviews.put(key, new Review(identity, now.plus(REMEMBER)));
+    Instant until = now.plus(REMEMBER);
+    Instant expiry = expiry(token);
+    reviews.put(
+        key, new Review(identity, expiry != null && expiry.isBefore(until) ? expiry : until));
     return identity;
+  }
+
+  /**
+   * The {@code exp} claim of a JWT, unverified (the TokenReview verified it); null when the token
+   * is no JWT or has none.
+   */
+  private static Instant expiry(String token) {
+    String[] parts = token.split("\\.");
+    if (parts.length != 3) {
+      return null;
+    }
+    try {
+      JsonNode exp = JSON.readTree(Base64.getUrlDecoder().decode(parts[1])).get("exp");
+      return exp != null && exp.canConvertToLong() ? Instant.ofEpochSecond(exp.asLong()) : null;
+    } catch (IOException | IllegalArgumentException e) {
+      return null;
+    }
   }
 
   private Optional<WorkerIdentity> review(String token) {
@@ -76,13 +109,7 @@ public class ProgressAuthenticator {
             .withAudiences(AUDIENCE)
             .endSpec()
             .build();
-    TokenReviewStatus status;
-    try {
-      status = client.resource(review).create().getStatus();
-    } catch (KubernetesClientException e) {
-      LOG.warnf("TokenReview failed: %s", e.getMessage());
-      return Optional.empty();
-    }
+    TokenReviewStatus status = client.resource(review).create().getStatus();
     if (status == null
         || !Boolean.TRUE.equals(status.getAuthenticated())
         || status.getAudiences() == null

@@ -6,6 +6,7 @@ import dev.goldpan.operator.Labels;
 import dev.goldpan.operator.OperatorCaches;
 import dev.goldpan.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -24,6 +25,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
@@ -34,6 +36,11 @@ import org.jboss.logging.Logger;
  * that the reconciler's status patches and these writes never clobber each other. At most one write
  * per job per {@code goldpan.operator.progress.min-interval}; a report inside the interval replaces
  * the pending one, which is written when the interval ends.
+ *
+ * <p>At most {@value #WRITERS} writes are in flight at once, however many reports arrive: a report
+ * that is due while they are all busy is coalesced too, and written by the flusher as soon as one
+ * is free. Under 1,000 reports/s on a slow API server, writes otherwise piled up on the request
+ * threads (one HTTP connection each) until reports timed out (issue 12).
  */
 @ApplicationScoped
 public class ProgressService {
@@ -42,6 +49,9 @@ public class ProgressService {
   public static final String FIELD_MANAGER = "goldpan-progress";
 
   private static final Logger LOG = Logger.getLogger(ProgressService.class);
+
+  /** Status writes in flight at most, from request threads and the flusher together. */
+  static final int WRITERS = 8;
 
   /** What became of a report. */
   public enum Outcome {
@@ -60,8 +70,10 @@ public class ProgressService {
   private final Clock clock;
   private final Duration minInterval;
   private final Map<String, JobProgress> jobs = new ConcurrentHashMap<>();
+  private final Semaphore writers = new Semaphore(WRITERS);
   private final ScheduledExecutorService flusher =
-      Executors.newSingleThreadScheduledExecutor(
+      Executors.newScheduledThreadPool(
+          WRITERS,
           runnable -> {
             Thread thread = new Thread(runnable, "goldpan-progress-flush");
             thread.setDaemon(true);
@@ -99,19 +111,28 @@ public class ProgressService {
     Instant now = clock.instant();
     JobProgress progress =
         jobs.computeIfAbsent(job.getMetadata().getUid(), uid -> new JobProgress(namespace, name));
+    ProgressStatus status;
     synchronized (progress) {
       progress.observe(parsed, now);
-      if (progress.lastWrite == null || !now.isBefore(progress.lastWrite.plus(minInterval))) {
-        write(progress, now);
-        return Outcome.APPLIED;
+      boolean due =
+          !progress.writing
+              && (progress.lastWrite == null
+                  || !now.isBefore(progress.lastWrite.plus(minInterval)));
+      if (!due || progress.flushScheduled || !writers.tryAcquire()) {
+        if (!progress.flushScheduled) {
+          progress.flushScheduled = true;
+          long delay =
+              due || progress.lastWrite == null
+                  ? 1
+                  : Duration.between(now, progress.lastWrite.plus(minInterval)).toMillis();
+          flusher.schedule(() -> flush(progress), Math.max(delay, 1), TimeUnit.MILLISECONDS);
+        }
+        return Outcome.COALESCED;
       }
-      if (!progress.flushScheduled) {
-        progress.flushScheduled = true;
-        long delay = Duration.between(now, progress.lastWrite.plus(minInterval)).toMillis();
-        flusher.schedule(() -> flush(progress), Math.max(delay, 1), TimeUnit.MILLISECONDS);
-      }
-      return Outcome.COALESCED;
+      status = progress.take(now);
     }
+    write(progress, status);
+    return Outcome.APPLIED;
   }
 
   /**
@@ -153,29 +174,56 @@ public class ProgressService {
     flusher.shutdownNow();
   }
 
+  /**
+   * Writes the pending report of {@code progress} once a writer is free; while an earlier write of
+   * the same job is still in flight, looks again shortly, so that writes of a job never overtake
+   * each other.
+   */
   private void flush(JobProgress progress) {
-    synchronized (progress) {
-      progress.flushScheduled = false;
-      if (progress.pending != null) {
-        write(progress, clock.instant());
-      }
+    try {
+      writers.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
     }
+    ProgressStatus status;
+    synchronized (progress) {
+      if (progress.writing) {
+        writers.release();
+        flusher.schedule(() -> flush(progress), 100, TimeUnit.MILLISECONDS);
+        return;
+      }
+      progress.flushScheduled = false;
+      if (progress.pending == null) {
+        writers.release();
+        return;
+      }
+      status = progress.take(clock.instant());
+    }
+    write(progress, status);
   }
 
-  private void write(JobProgress progress, Instant now) {
-    ProgressStatus status = progress.status(now);
-    progress.pending = null;
-    progress.lastWrite = now;
+  /**
+   * Server-side applies {@code status} as the job's status.progress, outside the job's lock so that
+   * its reports coalesce meanwhile; then frees the writer taken for it.
+   */
+  private void write(JobProgress progress, ProgressStatus status) {
     Map<String, Object> patch = new LinkedHashMap<>();
     patch.put("apiVersion", HasMetadata.getApiVersion(DistillationJob.class));
     patch.put("kind", HasMetadata.getKind(DistillationJob.class));
     patch.put("metadata", Map.of("name", progress.name, "namespace", progress.namespace));
     patch.put("status", Map.of("progress", status));
     try {
+      // Named by an object, not withName: Fabric8 reads a resource named only by its name from
+      // the API server before it patches it, which was one GET per write.
+      DistillationJob named = new DistillationJob();
+      named.setMetadata(
+          new ObjectMetaBuilder()
+              .withName(progress.name)
+              .withNamespace(progress.namespace)
+              .build());
       client
-          .resources(DistillationJob.class)
-          .inNamespace(progress.namespace)
-          .withName(progress.name)
+          .resource(named)
           .subresource("status")
           .patch(
               new PatchContext.Builder()
@@ -191,6 +239,11 @@ public class ProgressService {
       if (e.getCode() == 404) {
         jobs.values().remove(progress);
       }
+    } finally {
+      synchronized (progress) {
+        progress.writing = false;
+      }
+      writers.release();
     }
   }
 
@@ -201,6 +254,7 @@ public class ProgressService {
     ProgressReport pending;
     Instant lastWrite;
     boolean flushScheduled;
+    boolean writing;
     String stage;
     long firstStep;
     Instant firstSeen;
@@ -217,6 +271,15 @@ public class ProgressService {
         firstSeen = now;
       }
       pending = report;
+    }
+
+    /** The pending report as the status to write now, which is then in flight. */
+    ProgressStatus take(Instant now) {
+      ProgressStatus status = status(now);
+      pending = null;
+      lastWrite = now;
+      writing = true;
+      return status;
     }
 
     ProgressStatus status(Instant now) {
