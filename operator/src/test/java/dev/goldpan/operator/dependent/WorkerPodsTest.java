@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.goldpan.api.v1alpha1.DistillationJob;
+import dev.goldpan.api.v1alpha1.ResourcesSpec;
 import dev.goldpan.operator.OperatorConfig;
 import dev.goldpan.operator.Stage;
 import io.fabric8.kubernetes.api.model.Container;
@@ -254,6 +255,20 @@ class WorkerPodsTest {
     assertThat(template.getSpec().getAutomountServiceAccountToken()).isFalse();
     assertThat(template.getMetadata().getLabels())
         .containsEntry("goldpan.dev/job-uid", "6a1c2f0e-4b7d-4d0e-9a51-3f2b8c9d0e11");
+  }
+
+  @Test
+  void intraOpThreadsFollowTheCpusAskedFor() {
+    ResourcesSpec resources = new ResourcesSpec();
+    assertThat(WorkerPods.threads(resources)).isEmpty();
+    resources.setCpu("1");
+    assertThat(WorkerPods.threads(resources)).contains(1);
+    resources.setCpu("2500m");
+    assertThat(WorkerPods.threads(resources)).contains(3);
+    resources.setCpu("100m");
+    assertThat(WorkerPods.threads(resources)).contains(1);
+    resources.setCpu("4");
+    assertThat(WorkerPods.threads(resources)).contains(4);
   }
 
   @Test
