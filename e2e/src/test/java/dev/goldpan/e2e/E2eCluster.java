@@ -49,6 +49,24 @@ final class E2eCluster {
 
   private E2eCluster() {}
 
+  /**
+   * A ready operator pod that is not terminating: right after a rollout the replaced pod still
+   * matches the labels (and a port-forward to the Service may pick it), but answers nothing.
+   */
+  static io.fabric8.kubernetes.api.model.Pod readyOperatorPod() {
+    return client()
+        .pods()
+        .inNamespace(OPERATOR_NAMESPACE)
+        .withLabel("app.kubernetes.io/name", "goldpan")
+        .list()
+        .getItems()
+        .stream()
+        .filter(pod -> pod.getMetadata().getDeletionTimestamp() == null)
+        .filter(io.fabric8.kubernetes.client.readiness.Readiness::isPodReady)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no ready operator pod in " + OPERATOR_NAMESPACE));
+  }
+
   static synchronized KubernetesClient client() {
     if (client == null) {
       String kubeconfig = System.getenv("KUBECONFIG");

@@ -60,20 +60,8 @@ class ProgressAuthE2E {
     String unbound = token(namespace, "goldpan-progress", null);
     String apiAudience = token(namespace, null, mine);
 
-    // To a ready operator pod that is not terminating: a port-forward to the Service may pick a
-    // pod that a rollout is replacing, which answers nothing.
-    Pod operator =
-        client
-            .pods()
-            .inNamespace(E2eCluster.OPERATOR_NAMESPACE)
-            .withLabel("app.kubernetes.io/name", "goldpan")
-            .list()
-            .getItems()
-            .stream()
-            .filter(pod -> pod.getMetadata().getDeletionTimestamp() == null)
-            .filter(io.fabric8.kubernetes.client.readiness.Readiness::isPodReady)
-            .findFirst()
-            .orElseThrow(() -> new AssertionError("no ready operator pod"));
+    // To a ready operator pod that is not terminating, not to the Service (see readyOperatorPod).
+    Pod operator = E2eCluster.readyOperatorPod();
     try (LocalPortForward forward =
         client
             .pods()
