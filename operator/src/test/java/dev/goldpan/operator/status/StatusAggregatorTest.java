@@ -66,17 +66,7 @@ class StatusAggregatorTest {
   @Test
   void aRunningStageSaysWhyItsPodDoesNotStart() {
     DistillationJob dj = job(SPEC);
-    Pod unschedulable =
-        waiting("score")
-            .editStatus()
-            .addNewCondition()
-            .withType("PodScheduled")
-            .withStatus("False")
-            .withReason("Unschedulable")
-            .withMessage("0/1 nodes are available: 1 Insufficient nvidia.com/gpu.")
-            .endCondition()
-            .endStatus()
-            .build();
+    Pod unschedulable = unschedulable("score");
     Pod noImage =
         waiting("score")
             .editStatus()
@@ -140,17 +130,7 @@ class StatusAggregatorTest {
   @Test
   void aStageWhosePodsAllWaitForAReasonIsWaitingWithThatReason() {
     DistillationJob dj = job(SPEC);
-    Pod unschedulable =
-        waiting("score")
-            .editStatus()
-            .addNewCondition()
-            .withType("PodScheduled")
-            .withStatus("False")
-            .withReason("Unschedulable")
-            .withMessage("0/1 nodes are available: 1 Insufficient nvidia.com/gpu.")
-            .endCondition()
-            .endStatus()
-            .build();
+    Pod unschedulable = unschedulable("score");
 
     DistillationJobStatus status =
         aggregate(dj, List.of(running(dj, "score")), List.of(unschedulable), T0);
@@ -161,6 +141,20 @@ class StatusAggregatorTest {
     assertThat(condition(status, "ScoresReady").getMessage())
         .contains("Insufficient nvidia.com/gpu");
     assertThat(status.getPhase()).isEqualTo(Phase.SCORING);
+  }
+
+  /** A pod of {@code stage} that the scheduler cannot place: no node has the GPU it asks for. */
+  private static Pod unschedulable(String stage) {
+    return waiting(stage)
+        .editStatus()
+        .addNewCondition()
+        .withType("PodScheduled")
+        .withStatus("False")
+        .withReason("Unschedulable")
+        .withMessage("0/1 nodes are available: 1 Insufficient nvidia.com/gpu.")
+        .endCondition()
+        .endStatus()
+        .build();
   }
 
   @Test
