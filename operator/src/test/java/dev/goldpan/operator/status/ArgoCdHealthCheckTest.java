@@ -5,6 +5,7 @@ import static dev.goldpan.operator.status.StatusAggregatorTest.complete;
 import static dev.goldpan.operator.status.StatusAggregatorTest.failed;
 import static dev.goldpan.operator.status.StatusAggregatorTest.job;
 import static dev.goldpan.operator.status.StatusAggregatorTest.running;
+import static dev.goldpan.operator.status.StatusAggregatorTest.unschedulable;
 import static dev.goldpan.operator.status.StatusAggregatorTest.waiting;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -108,17 +109,7 @@ class ArgoCdHealthCheckTest {
   @Test
   void anUnschedulablePodIsProgressingAndAPodThatCannotStartIsDegraded() {
     DistillationJob dj = job(SPEC);
-    Pod unschedulable =
-        waiting("score")
-            .editStatus()
-            .addNewCondition()
-            .withType("PodScheduled")
-            .withStatus("False")
-            .withReason("Unschedulable")
-            .withMessage("0/1 nodes are available: 1 Insufficient nvidia.com/gpu.")
-            .endCondition()
-            .endStatus()
-            .build();
+    Pod unschedulable = unschedulable("score");
     Pod noImage =
         waiting("score")
             .editStatus()

@@ -144,7 +144,7 @@ class StatusAggregatorTest {
   }
 
   /** A pod of {@code stage} that the scheduler cannot place: no node has the GPU it asks for. */
-  private static Pod unschedulable(String stage) {
+  static Pod unschedulable(String stage) {
     return waiting(stage)
         .editStatus()
         .addNewCondition()
