@@ -42,7 +42,9 @@ import collections, statistics, sys
 rows = collections.OrderedDict()
 for line in open(sys.argv[1]):
     data, ipc, iterations, row, seed, kept, acc, seconds = line.rstrip("\n").split("\t")
-    rows.setdefault((data, ipc, iterations, row), []).append((float(acc), int(kept), float(seconds), seed))
+    # One run per seed: a seed run twice (two drivers on one WORKDIR) counts once, the last one.
+    rows.setdefault((data, ipc, iterations, row), {})[seed] = (float(acc), int(kept), float(seconds), seed)
+rows = collections.OrderedDict((key, list(runs.values())) for key, runs in rows.items())
 print("%-6s %4s %6s %-12s %6s %8s  %-16s %s" % ("data", "ipc", "iters", "row", "seeds", "kept", "accuracy (%)", "per seed"))
 for (data, ipc, iterations, row), runs in rows.items():
     accs = [100 * a for a, _, _, _ in runs]

@@ -70,7 +70,7 @@ final class SelectionPilots {
       ObjectNode record) {}
 
   /** One setting: its static keep ratio and criterion, and its causal rule (null: none). */
-  private record Setting(String criterion, double keepRatio, CausalKeep causal) {
+  record Setting(String criterion, double keepRatio, CausalKeep causal) {
 
     String label() {
       String base = keepRatio >= 1 ? "full" : criterion + " " + keepRatio;
@@ -78,7 +78,7 @@ final class SelectionPilots {
     }
   }
 
-  private record Pilot(Setting setting, int kept, double[] accuracies, double seconds) {
+  record Pilot(Setting setting, int kept, double[] accuracies, double seconds) {
 
     double mean() {
       return Arrays.stream(accuracies).average().orElse(0);
@@ -169,13 +169,13 @@ final class SelectionPilots {
     }
     ledger.offer(new Setting("random", 0.5, null), runPilot);
     for (CausalKeep keep : new CausalKeep[] {CausalKeep.MIDDLE, CausalKeep.MOST_CONTRIBUTING}) {
-      Setting leader = ledger.best.setting();
+      Setting leader = ledger.best().setting();
       ledger.offer(new Setting(leader.criterion(), leader.keepRatio(), keep), runPilot);
     }
-    List<Pilot> pilots = ledger.pilots;
-    List<Setting> skipped = ledger.skipped;
-    double spent = ledger.spent;
-    Pilot best = ledger.best;
+    List<Pilot> pilots = ledger.pilots();
+    List<Setting> skipped = ledger.skipped();
+    double spent = ledger.spent();
+    Pilot best = ledger.best();
 
     Setting chosen = best.setting();
     ObjectNode record = Workspace.JSON.createObjectNode();
@@ -213,13 +213,19 @@ final class SelectionPilots {
     return new Choice(chosen.criterion(), chosen.keepRatio(), kept, causal, record);
   }
 
-  /** The pilots run so far, the settings the budget left out, the time spent and the best. */
-  private static final class Ledger {
+  /**
+   * The pilots run so far, the settings the budget left out, the time spent and the best. A pilot
+   * starts only when the budget has room for it, judged by the longest pilot so far, so the pilots
+   * end within the budget rather than overrunning it by the one that started last (the first pilot,
+   * the full-data baseline, always runs).
+   */
+  static final class Ledger {
 
     private final double budget;
     private final List<Pilot> pilots = new ArrayList<>();
     private final List<Setting> skipped = new ArrayList<>();
     private double spent;
+    private double longest;
     private Pilot best;
 
     Ledger(double budget, double spent) {
@@ -227,16 +233,33 @@ final class SelectionPilots {
       this.spent = spent;
     }
 
-    /** Runs {@code setting}'s pilot unless the budget is spent (the first pilot always runs). */
+    /** Runs {@code setting}'s pilot if the budget has room for it, or records it as skipped. */
     void offer(Setting setting, java.util.function.Function<Setting, Pilot> run) {
-      if (best != null && spent >= budget) {
+      if (best != null && spent + longest > budget) {
         skipped.add(setting);
         return;
       }
       Pilot pilot = run.apply(setting);
       pilots.add(pilot);
       spent += pilot.seconds();
+      longest = Math.max(longest, pilot.seconds());
       best = better(best, pilot);
+    }
+
+    List<Pilot> pilots() {
+      return pilots;
+    }
+
+    List<Setting> skipped() {
+      return skipped;
+    }
+
+    double spent() {
+      return spent;
+    }
+
+    Pilot best() {
+      return best;
     }
   }
 
