@@ -60,7 +60,7 @@ public final class CausalEffects {
     JniUtils.setGradMode(false);
     NDArray deviations;
     try {
-      NDArray embeddings = embedPool(manager, embed, real, pool);
+      NDArray embeddings = embedPool(embed, real, pool, network.rowsPerPass());
       deviations = embeddings.sub(embeddings.mean(new int[] {0}, true));
       NDScope.unregister(deviations);
     } finally {
@@ -86,10 +86,10 @@ public final class CausalEffects {
    * soon as its embeddings are taken.
    */
   private static NDArray embedPool(
-      NDManager manager, UnaryOperator<NDArray> embed, DevicePool real, int[] pool) {
+      UnaryOperator<NDArray> embed, DevicePool real, int[] pool, int perPass) {
     NDList parts = new NDList();
-    for (int from = 0; from < pool.length; from += IMAGES_PER_CHUNK) {
-      int to = Math.min(pool.length, from + IMAGES_PER_CHUNK);
+    for (int from = 0; from < pool.length; from += perPass) {
+      int to = Math.min(pool.length, from + perPass);
       try (NDScope scope = new NDScope()) {
         NDArray part = embed.apply(real.images(pool, from, to));
         NDScope.unregister(part);

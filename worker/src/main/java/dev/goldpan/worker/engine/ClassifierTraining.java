@@ -2,6 +2,8 @@ package dev.goldpan.worker.engine;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
@@ -89,9 +91,8 @@ public final class ClassifierTraining {
                     .apply(settings.augmentation().sample(random, to - from), images);
           }
           try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            NDArray perSample = crossEntropy(network.logits(images), labels);
+            NDArray perSample = lossAndGradients(collector, network, images, labels);
             NDArray mean = perSample.mean();
-            collector.backward(mean);
             if (step % LOSS_READ_EVERY == 0 || step == totalSteps) {
               loss = mean.getFloat();
             }
@@ -115,11 +116,36 @@ public final class ClassifierTraining {
     return recorded;
   }
 
+  /**
+   * Each sample's cross-entropy, with the gradients of their mean accumulated into the parameters:
+   * over passes of {@link Network#rowsPerPass()} images when the batch is larger, each adding its
+   * share (its loss sum over the batch size), which is the same gradient as one pass.
+   */
+  private static NDArray lossAndGradients(
+      GradientCollector collector, Network network, NDArray images, NDArray labels) {
+    long rows = images.getShape().get(0);
+    int perPass = network.rowsPerPass();
+    if (rows <= perPass) {
+      NDArray perSample = crossEntropy(network.logits(images), labels);
+      collector.backward(perSample.mean());
+      return perSample;
+    }
+    NDList parts = new NDList();
+    for (long from = 0; from < rows; from += perPass) {
+      String range = from + ":" + Math.min(rows, from + perPass);
+      NDArray part = crossEntropy(network.logits(images.get(range)), labels.get(range));
+      collector.backward(part.sum().div(rows));
+      parts.add(part);
+    }
+    return NDArrays.concat(parts);
+  }
+
   /** Each sample's cross-entropy under {@code network}, without recording gradients. */
   public static float[] losses(NDManager manager, Network network, ImageSet data, int batchSize) {
     float[] losses = new float[data.size()];
     inOrder(
         manager,
+        network,
         data,
         batchSize,
         (from, images, labels) -> {
@@ -134,6 +160,7 @@ public final class ClassifierTraining {
     long[] correct = {0};
     inOrder(
         manager,
+        network,
         data,
         batchSize,
         (from, images, labels) ->
@@ -146,9 +173,13 @@ public final class ClassifierTraining {
     void accept(int from, NDArray images, NDArray labels);
   }
 
-  /** {@code data} in order, in batches, each inside its own scope. */
+  /**
+   * {@code data} in order, in batches of at most {@code batchSize} images and {@code network}'s
+   * {@link Network#rowsPerPass()}, each inside its own scope.
+   */
   private static void inOrder(
-      NDManager manager, ImageSet data, int batchSize, BatchConsumer consumer) {
+      NDManager manager, Network network, ImageSet data, int maxBatch, BatchConsumer consumer) {
+    int batchSize = Math.min(maxBatch, network.rowsPerPass());
     int[] order = Batches.identity(data.size());
     for (int from = 0; from < data.size(); from += batchSize) {
       int to = Math.min(data.size(), from + batchSize);

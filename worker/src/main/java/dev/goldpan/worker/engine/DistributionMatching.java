@@ -30,9 +30,6 @@ import java.util.Random;
  */
 public final class DistributionMatching extends Distiller {
 
-  /** Real images per forward pass: one class's batch at the reference's batch size. */
-  private static final int REAL_CHUNK = 64;
-
   /**
    * @param manager owns the synthetic images for the life of this object
    * @param real the real training set on the device
@@ -158,16 +155,18 @@ public final class DistributionMatching extends Distiller {
   }
 
   /**
-   * psi of every row of {@code images} without gradients, {@value #REAL_CHUNK} rows at a time, each
-   * chunk's activations freed before the next: the same values as one pass, in a fraction of the
-   * memory, which the allocator then reuses instead of mapping fresh pages for every layer.
+   * psi of every row of {@code images} without gradients, {@link Network#rowsPerPass()} rows at a
+   * time, each chunk's activations freed before the next: the same values as one pass, in a
+   * fraction of the memory, which stays in the CPU's cache and is reused by the allocator instead
+   * of mapping fresh pages for every layer.
    */
   private static NDArray embedInChunks(Network network, NDArray images) {
     long rows = images.getShape().get(0);
+    int perPass = network.rowsPerPass();
     NDList parts = new NDList();
-    for (long from = 0; from < rows; from += REAL_CHUNK) {
+    for (long from = 0; from < rows; from += perPass) {
       try (NDScope chunk = new NDScope()) {
-        NDArray part = network.embed(images.get(from + ":" + Math.min(rows, from + REAL_CHUNK)));
+        NDArray part = network.embed(images.get(from + ":" + Math.min(rows, from + perPass)));
         NDScope.unregister(part);
         parts.add(part);
       }

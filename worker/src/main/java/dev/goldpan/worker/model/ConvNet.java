@@ -42,6 +42,7 @@ public final class ConvNet implements Network {
   private final NDArray classifierBias;
   private final int firstPadding;
   private final boolean affine;
+  private final long activationBytesPerImage;
   private final NDManager manager;
   private final Map<Long, NDList> runningStatistics = new HashMap<>();
 
@@ -52,6 +53,8 @@ public final class ConvNet implements Network {
     int inChannels = shape.channels();
     int rows = shape.height() + 2 * firstPadding - 2;
     int columns = shape.width() + 2 * firstPadding - 2;
+    // The first block's convolution output is the largest activation: later blocks are pooled.
+    this.activationBytesPerImage = (long) width * rows * columns * Float.BYTES;
     for (int block = 0; block < depth; block++) {
       int fanIn = inChannels * 9;
       convWeights.add(Init.uniform(manager, fanIn, new Shape(width, inChannels, 3, 3)));
@@ -178,6 +181,11 @@ public final class ConvNet implements Network {
           NDScope.unregister(buffers);
           return buffers;
         });
+  }
+
+  @Override
+  public long activationBytesPerImage() {
+    return activationBytesPerImage;
   }
 
   @Override

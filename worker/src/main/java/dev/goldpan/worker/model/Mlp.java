@@ -13,9 +13,11 @@ public final class Mlp implements Network {
 
   private final List<NDArray> weights = new ArrayList<>();
   private final List<NDArray> biases = new ArrayList<>();
+  private final long activationBytesPerImage;
 
   private Mlp(NDManager manager, NetworkShape shape, int depth, int width) {
     int in = shape.channels() * shape.height() * shape.width();
+    activationBytesPerImage = (long) Math.max(in, width) * Float.BYTES;
     for (int layer = 0; layer <= depth; layer++) {
       int out = layer == depth ? shape.classes() : width;
       weights.add(Init.uniform(manager, in, new Shape(out, in)));
@@ -37,6 +39,11 @@ public final class Mlp implements Network {
       x = Activation.relu(x);
     }
     return x;
+  }
+
+  @Override
+  public long activationBytesPerImage() {
+    return activationBytesPerImage;
   }
 
   @Override

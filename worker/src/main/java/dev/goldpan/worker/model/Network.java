@@ -19,4 +19,20 @@ public interface Network {
   default List<NDArray> decayedParameters() {
     return parameters();
   }
+
+  /** Bytes of the largest activation that one image makes in a forward pass. */
+  long activationBytesPerImage();
+
+  /**
+   * Activation bytes one forward pass may hold: passes over larger batches are split into passes of
+   * {@link #rowsPerPass()} images. On this project's CPU (1 MiB of L2 per core, 32 MiB of L3), a
+   * 64-image pass at width 128 made 32 MiB activations that every layer streamed through memory;
+   * 16-image passes ran DM 1.35x, training 1.4-1.5x as fast (bench/compare.sh, docs/benchmarks.md).
+   */
+  long PASS_BYTES = 8L << 20;
+
+  /** Images per pass whose largest activation stays within {@link #PASS_BYTES} (at least 8). */
+  default int rowsPerPass() {
+    return (int) Math.max(8, Math.min(4096, PASS_BYTES / Math.max(1, activationBytesPerImage())));
+  }
 }

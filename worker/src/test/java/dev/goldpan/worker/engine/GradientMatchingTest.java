@@ -81,6 +81,11 @@ class GradientMatchingTest {
       public List<NDArray> parameters() {
         return parameters;
       }
+
+      @Override
+      public long activationBytesPerImage() {
+        throw new UnsupportedOperationException();
+      }
     };
   }
 
