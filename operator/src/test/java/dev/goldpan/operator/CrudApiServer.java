@@ -51,14 +51,38 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
    */
   static final Path OPERATOR_CALLS = Path.of("target", "operator-api-calls.txt");
 
+  /**
+   * Every request the operator made, in order, one "group resource verb name fieldManager" per line
+   * ("-" where the request names no object or no field manager): for counting its requests during a
+   * window of a test (see {@link #operatorRequestMark} and {@link #operatorRequestsSince}). A file
+   * for the same reason as {@link #OPERATOR_CALLS}.
+   */
+  static final Path OPERATOR_REQUESTS = Path.of("target", "operator-api-requests.txt");
+
   private KubernetesMockServer server;
 
   /** Every kind of request the operator (anything but the tests' client) has made so far. */
   static Set<String> operatorCalls() {
+    return new TreeSet<>(lines(OPERATOR_CALLS));
+  }
+
+  /** How many requests the operator has made so far: a mark for {@link #operatorRequestsSince}. */
+  static int operatorRequestMark() {
+    return lines(OPERATOR_REQUESTS).size();
+  }
+
+  /**
+   * The operator's requests since {@code mark}, in the order made, as lines of {@link
+   * #OPERATOR_REQUESTS}.
+   */
+  static List<String> operatorRequestsSince(int mark) {
+    List<String> all = lines(OPERATOR_REQUESTS);
+    return all.subList(Math.min(mark, all.size()), all.size());
+  }
+
+  private static List<String> lines(Path file) {
     try {
-      return Files.exists(OPERATOR_CALLS)
-          ? new TreeSet<>(Files.readAllLines(OPERATOR_CALLS))
-          : new TreeSet<>();
+      return Files.exists(file) ? Files.readAllLines(file) : List.of();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -100,6 +124,7 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
       System.setProperty(OPERATOR_CALLS.toString(), "recording");
       try {
         Files.deleteIfExists(OPERATOR_CALLS);
+        Files.deleteIfExists(OPERATOR_REQUESTS);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -142,6 +167,7 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
             "^/api/v1/namespaces/(?<namespace>[^/]+)/events"
                 + "(?:\\?fieldSelector=involvedObject\\.uid(?:%3D|=)(?<uid>[^&]+).*|\\?.*)?$");
     private static final List<JsonNode> EVENTS_SEEN = new CopyOnWriteArrayList<>();
+    private static final Pattern FIELD_MANAGER = Pattern.compile("[?&]fieldManager=([^&]+)");
     private static final Pattern PATH =
         Pattern.compile(
             "^/(?:api/v1|apis/(?<group>[^/]+)/[^/]+)(?:/namespaces/[^/]+)?/(?<resource>[^/?]+)"
@@ -256,6 +282,9 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
       return new MockResponse().setResponseCode(200).setBody(list.toString());
     }
 
+    /**
+     * Notes {@code request} in {@link #OPERATOR_REQUESTS}, and its kind in {@link #OPERATOR_CALLS}.
+     */
     private static void record(RecordedRequest request) {
       String path = request.getPath();
       Matcher matcher = PATH.matcher(path);
@@ -278,16 +307,27 @@ public class CrudApiServer implements QuarkusTestResourceLifecycleManager {
             default -> request.getMethod().toLowerCase(java.util.Locale.ROOT);
           };
       String call = (group.isEmpty() ? "core" : group) + " " + resource + " " + verb;
+      Matcher manager = FIELD_MANAGER.matcher(path);
+      String line =
+          call
+              + " "
+              + (named ? matcher.group("name") : "-")
+              + " "
+              + (manager.find() ? manager.group(1) : "-");
       synchronized (SEEN) {
         if (SEEN.add(call)) {
-          try {
-            Files.createDirectories(OPERATOR_CALLS.getParent());
-            Files.writeString(
-                OPERATOR_CALLS, call + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
+          append(OPERATOR_CALLS, call);
         }
+        append(OPERATOR_REQUESTS, line);
+      }
+    }
+
+    private static void append(Path file, String line) {
+      try {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
     }
 

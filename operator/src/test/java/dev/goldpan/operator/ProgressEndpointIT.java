@@ -3,17 +3,26 @@ package dev.goldpan.operator;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.anyOf;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.is;
 
 import dev.goldpan.api.v1alpha1.DistillationJob;
 import dev.goldpan.api.v1alpha1.ProgressStatus;
 import dev.goldpan.api.v1alpha1.StageState;
+import dev.goldpan.operator.progress.ProgressService;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +32,9 @@ import org.junit.jupiter.api.Test;
 class ProgressEndpointIT {
 
   private final KubernetesClient client = CrudApiServer.testClient();
+
+  @Inject OperatorCaches caches;
+  @Inject OperatorConfig config;
 
   /** The management port of the test profile (quarkus.management.test-port). */
   private static final String METRICS = "http://localhost:9001/q/metrics";
@@ -203,6 +215,75 @@ class ProgressEndpointIT {
     assertThat(current("watched").getStatus().getProgress().getStage()).isEqualTo("score");
   }
 
+  /**
+   * Issue 12: under a flood of reports the endpoint must keep to its write budget without asking
+   * the API server anything per report. Once a worker's token has been reviewed and the job and its
+   * pod are in the operator's caches, a burst of reports costs no TokenReview, no read of the job
+   * or of a pod, and at most one status write per progress interval.
+   */
+  @Test
+  void aBurstOfReportsMakesNoTokenReviewNoJobOrPodReadAndAtMostOneWritePerInterval() {
+    DistillationJob dj = client.resource(MockCluster.job(client, namespace, "flooded")).create();
+    Pod pod = workerPod(dj);
+    String token = CrudApiServer.workerToken(pod);
+    String path = "/progress/" + namespace + "/flooded";
+    int reports = 200;
+    long start = System.nanoTime();
+    // The first report reviews the token (and may read what the caches lack yet).
+    given().auth().oauth2(token).body(report(1, reports)).post(path).then().statusCode(200);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                caches.job(namespace, "flooded").isPresent()
+                    && caches.pod(namespace, pod.getMetadata().getName()).isPresent());
+    int mark = CrudApiServer.operatorRequestMark();
+
+    for (int step = 2; step <= reports; step++) {
+      given()
+          .auth()
+          .oauth2(token)
+          .body(report(step, reports))
+          .post(path)
+          .then()
+          .statusCode(anyOf(is(200), is(202)));
+    }
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> current("flooded").getStatus().getProgress().getStep(), step -> step == reports);
+    Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+
+    List<String> requests = CrudApiServer.operatorRequestsSince(mark);
+    Map<String, Long> byKind =
+        requests.stream()
+            .collect(Collectors.groupingBy(r -> r, TreeMap::new, Collectors.counting()));
+    String observed = reports + " reports in " + elapsed.toMillis() + " ms: " + byKind;
+    assertThat(count(requests, "authentication.k8s.io tokenreviews create "))
+        .as("TokenReviews in " + observed)
+        .isZero();
+    String jobKind = DistillationJob.GROUP + " distillationjobs ";
+    assertThat(
+            count(
+                requests, jobKind + "get ", jobKind + "list ", "core pods get ", "core pods list "))
+        .as("reads of jobs or pods in " + observed)
+        .isZero();
+    // Each write in the window comes at least one interval after the one before it, the first
+    // one interval after the first report's: no more than elapsed / interval of them (the test
+    // profile's 1 s; 200 reports take a few seconds), one more for the test's and the operator's
+    // clocks. Unbatched, there would be one per report.
+    Duration interval = config.progress().minInterval();
+    long progressWrites =
+        count(
+            requests,
+            DistillationJob.GROUP
+                + " distillationjobs/status patch flooded "
+                + ProgressService.FIELD_MANAGER);
+    assertThat(progressWrites)
+        .as("progress writes in " + observed)
+        .isBetween(1L, elapsed.toMillis() / interval.toMillis() + 1);
+  }
+
   @Test
   void exposesPrometheusMetricsAndHealthOnTheManagementPort() {
     DistillationJob dj = client.resource(MockCluster.job(client, namespace, "measured")).create();
@@ -228,28 +309,40 @@ class ProgressEndpointIT {
   }
 
   /**
-   * The progress token of a worker pod of {@code dj}'s score stage, labelled as the operator's
-   * stage Jobs label their pods, once the operator's pod cache has it.
+   * How many of {@code requests} (lines of CrudApiServer#OPERATOR_REQUESTS) start with any of
+   * {@code kinds}.
    */
+  private static long count(List<String> requests, String... kinds) {
+    return requests.stream().filter(r -> Arrays.stream(kinds).anyMatch(r::startsWith)).count();
+  }
+
+  private static String report(int step, int totalSteps) {
+    return "{\"stage\":\"distill\",\"step\":" + step + ",\"totalSteps\":" + totalSteps + "}";
+  }
+
+  /** The progress token of a worker pod of {@code dj}'s score stage (see {@link #workerPod}). */
   private String workerToken(DistillationJob dj) {
-    Pod pod =
-        client
-            .resource(
-                new PodBuilder()
-                    .withNewMetadata()
-                    .withName(dj.getMetadata().getName() + "-score-0-" + dj.getMetadata().getUid())
-                    .withNamespace(namespace)
-                    .addToLabels(Labels.stage(dj, Stage.SCORE))
-                    .addToLabels(Labels.JOB_UID, dj.getMetadata().getUid())
-                    .endMetadata()
-                    .withNewSpec()
-                    .addNewContainer()
-                    .withName("worker")
-                    .withImage("goldpan/worker:test")
-                    .endContainer()
-                    .endSpec()
-                    .build())
-            .create();
-    return CrudApiServer.workerToken(pod);
+    return CrudApiServer.workerToken(workerPod(dj));
+  }
+
+  /** A worker pod of {@code dj}'s score stage, labelled as the operator's stage Jobs label them. */
+  private Pod workerPod(DistillationJob dj) {
+    return client
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withName(dj.getMetadata().getName() + "-score-0-" + dj.getMetadata().getUid())
+                .withNamespace(namespace)
+                .addToLabels(Labels.stage(dj, Stage.SCORE))
+                .addToLabels(Labels.JOB_UID, dj.getMetadata().getUid())
+                .endMetadata()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("worker")
+                .withImage("goldpan/worker:test")
+                .endContainer()
+                .endSpec()
+                .build())
+        .create();
   }
 }
