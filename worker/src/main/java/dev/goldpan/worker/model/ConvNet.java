@@ -38,6 +38,7 @@ public final class ConvNet implements Network {
   private final List<NDArray> normShifts = new ArrayList<>();
   private final List<NDArray> planeOnes = new ArrayList<>();
   private final List<NDArray> planeZeros = new ArrayList<>();
+  private final List<NDArray> poolingKernels = new ArrayList<>();
   private final NDArray classifierWeight;
   private final NDArray classifierBias;
   private final int firstPadding;
@@ -67,6 +68,7 @@ public final class ConvNet implements Network {
         normScales.add(manager.ones(new Shape(width)));
         normShifts.add(manager.zeros(new Shape(width)));
       }
+      poolingKernels.add(manager.full(new Shape(width, 1, 2, 2), 0.25f));
       inChannels = width;
       rows /= 2;
       columns /= 2;
@@ -106,13 +108,33 @@ public final class ConvNet implements Network {
                   .singletonOrThrow());
       x = released(x, images, instanceNorm(x, block));
       x = released(x, images, Activation.relu(x));
-      x =
-          released(
-              x,
-              images,
-              Pool.avgPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false, true));
+      x = released(x, images, averagePool(x, block));
     }
     return released(x, images, x.reshape(x.getShape().get(0), -1));
+  }
+
+  /**
+   * 2x2 average pooling with stride 2. Without autograd it is a depthwise convolution with a
+   * constant 1/4 kernel, the same sums: libtorch 2.7's CPU avg_pool2d is a scalar loop over NCHW,
+   * and was 16 % of a DM iteration at width 128 (the real batch has no backward pass), where the
+   * convolution takes under half of that time. With autograd, avg_pool2d, whose backward pass is
+   * the cheaper of the two.
+   */
+  private NDArray averagePool(NDArray x, int block) {
+    if (JniUtils.isGradMode()) {
+      return Pool.avgPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false, true);
+    }
+    NDArray kernel = poolingKernels.get(block);
+    Shape stride = new Shape(2, 2);
+    return Conv2d.conv2d(
+            x,
+            kernel,
+            null,
+            stride,
+            new Shape(0, 0),
+            new Shape(1, 1),
+            (int) kernel.getShape().get(0))
+        .singletonOrThrow();
   }
 
   /**

@@ -71,6 +71,7 @@ class ConvNetTest {
     return pooled;
   }
 
+  /** Also both pooling paths: without autograd (a convolution) and with it (avg_pool2d). */
   @Test
   void bothInstanceNormPathsEqualTheDirectComputation() {
     Engine.getInstance().setRandomSeed(5);
@@ -90,6 +91,11 @@ class ConvNetTest {
 
       float[] affineEmbedding = affine.embed(images).toFloatArray();
       float[] plainEmbedding = plain.embed(images).toFloatArray();
+      // Under autograd the pooling takes its other path (avg_pool2d instead of a convolution).
+      float[] recordedEmbedding;
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        recordedEmbedding = affine.embed(images).toFloatArray();
+      }
 
       float[] weight = affineParameters.get(0).toFloatArray();
       float[] bias = affineParameters.get(1).toFloatArray();
@@ -110,6 +116,7 @@ class ConvNetTest {
                 image, weight, bias, new float[] {1, 1, 1}, new float[] {0, 0, 0}, side, width);
         for (int f = 0; f < features; f++) {
           assertThat(affineEmbedding[n * features + f]).isCloseTo(withAffine[f], within(1e-4f));
+          assertThat(recordedEmbedding[n * features + f]).isCloseTo(withAffine[f], within(1e-4f));
           assertThat(plainEmbedding[n * features + f]).isCloseTo(withoutAffine[f], within(1e-4f));
         }
       }
