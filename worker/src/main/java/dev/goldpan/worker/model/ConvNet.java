@@ -115,10 +115,10 @@ public final class ConvNet implements Network {
 
   /**
    * 2x2 average pooling with stride 2. Without autograd it is a depthwise convolution with a
-   * constant 1/4 kernel, the same sums: libtorch 2.7's CPU avg_pool2d is a scalar loop over NCHW,
-   * and was 16 % of a DM iteration at width 128 (the real batch has no backward pass), where the
-   * convolution takes under half of that time. With autograd, avg_pool2d, whose backward pass is
-   * the cheaper of the two.
+   * constant 1/4 kernel, which computes the same sums in under half the time: libtorch 2.7's CPU
+   * avg_pool2d is a scalar loop over NCHW and was 16 % of a DM iteration at width 128, most of it
+   * on the real batch, which needs no backward pass. With autograd it stays avg_pool2d, whose
+   * backward pass is the cheaper of the two.
    */
   private NDArray averagePool(NDArray x, int block) {
     if (JniUtils.isGradMode()) {

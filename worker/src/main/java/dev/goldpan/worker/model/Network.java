@@ -24,10 +24,11 @@ public interface Network {
   long activationBytesPerImage();
 
   /**
-   * Activation bytes one forward pass may hold: passes over larger batches are split into passes of
-   * {@link #rowsPerPass()} images. On this project's CPU (1 MiB of L2 per core, 32 MiB of L3), a
+   * Activation bytes one forward pass may hold: larger batches go through in passes of {@link
+   * #rowsPerPass()} images. On the CPU this was measured on (1 MiB of L2 per core, 32 MiB of L3), a
    * 64-image pass at width 128 made 32 MiB activations that every layer streamed through memory;
-   * 16-image passes ran DM 1.35x, training 1.4-1.5x as fast (bench/compare.sh, docs/benchmarks.md).
+   * 16-image passes ran DM 1.35x and training 1.4-1.5x as fast (`goldpan-worker benchmark`,
+   * docs/benchmarks.md).
    */
   long PASS_BYTES = 8L << 20;
 
