@@ -759,17 +759,7 @@ class StatusAggregatorTest {
   @Test
   void stageAndReasonNameWhereTheJobIsAndWhyItWaitsOrFailed() {
     DistillationJob dj = job(SPEC);
-    Pod unschedulable =
-        waiting("distill")
-            .editStatus()
-            .addNewCondition()
-            .withType("PodScheduled")
-            .withStatus("False")
-            .withReason("Unschedulable")
-            .withMessage("0/1 nodes are available: 1 Insufficient nvidia.com/gpu.")
-            .endCondition()
-            .endStatus()
-            .build();
+    Pod unschedulable = unschedulable("distill");
     List<Job> distilling = List.of(complete(dj, "score"), running(dj, "distill"));
 
     DistillationJobStatus pending = aggregate(dj, List.of(), List.of(), T0);
