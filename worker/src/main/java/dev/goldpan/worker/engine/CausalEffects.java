@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
@@ -45,7 +44,6 @@ public final class CausalEffects {
    * network}; with the pool's embeddings minus their mean.
    */
   public static CausalSelection.ClassEffects distributionMatching(
-      NDManager manager,
       Network network,
       UnaryOperator<NDArray> augment,
       DevicePool real,

@@ -108,7 +108,6 @@ public final class DistributionMatching extends Distiller {
             DsaAugmentation.Plan plan = plans[k] == null ? null : plans[k][c];
             CausalSelection.ClassEffects effects =
                 CausalEffects.distributionMatching(
-                    manager,
                     networks[k],
                     images -> plan == null ? images : augmentation.apply(plan, images),
                     real,

@@ -81,7 +81,6 @@ class CausalEffectsTest {
 
       float[] effects =
           CausalEffects.distributionMatching(
-                  manager,
                   network,
                   images -> images,
                   TestPools.asIs(manager, real),
