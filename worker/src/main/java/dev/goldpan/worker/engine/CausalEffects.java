@@ -80,25 +80,13 @@ public final class CausalEffects {
   }
 
   /**
-   * psi(x) for every pool sample, [n, D], without gradients; each chunk's activations are freed as
-   * soon as its embeddings are taken.
+   * psi(x) for every pool sample, [n, D], without gradients, in the network's passes (see {@link
+   * Batches#inPasses}).
    */
   private static NDArray embedPool(
       UnaryOperator<NDArray> embed, DevicePool real, int[] pool, int perPass) {
-    NDList parts = new NDList();
-    for (int from = 0; from < pool.length; from += perPass) {
-      int to = Math.min(pool.length, from + perPass);
-      try (NDScope scope = new NDScope()) {
-        NDArray part = embed.apply(real.images(pool, from, to));
-        NDScope.unregister(part);
-        parts.add(part);
-      }
-    }
-    NDArray all = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts);
-    if (parts.size() > 1) {
-      parts.close();
-    }
-    return all;
+    return Batches.inPasses(
+        pool.length, perPass, (from, to) -> embed.apply(real.images(pool, from, to)));
   }
 
   /** ||J^T v_k|| for each row v_k of {@code vectors} [m, D]. */

@@ -2,8 +2,6 @@ package dev.goldpan.worker.engine;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
@@ -130,14 +128,15 @@ public final class ClassifierTraining {
       collector.backward(perSample.mean());
       return perSample;
     }
-    NDList parts = new NDList();
-    for (long from = 0; from < rows; from += perPass) {
-      String range = from + ":" + Math.min(rows, from + perPass);
-      NDArray part = crossEntropy(network.logits(images.get(range)), labels.get(range));
-      collector.backward(part.sum().div(rows));
-      parts.add(part);
-    }
-    return NDArrays.concat(parts);
+    return Batches.inPasses(
+        Math.toIntExact(rows),
+        perPass,
+        (from, to) -> {
+          String range = from + ":" + to;
+          NDArray part = crossEntropy(network.logits(images.get(range)), labels.get(range));
+          collector.backward(part.sum().div(rows));
+          return part;
+        });
   }
 
   /** Each sample's cross-entropy under {@code network}, without recording gradients. */

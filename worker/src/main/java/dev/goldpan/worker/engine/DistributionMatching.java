@@ -160,21 +160,10 @@ public final class DistributionMatching extends Distiller {
    * of mapping fresh pages for every layer.
    */
   private static NDArray embedInChunks(Network network, NDArray images) {
-    long rows = images.getShape().get(0);
-    int perPass = network.rowsPerPass();
-    NDList parts = new NDList();
-    for (long from = 0; from < rows; from += perPass) {
-      try (NDScope chunk = new NDScope()) {
-        NDArray part = network.embed(images.get(from + ":" + Math.min(rows, from + perPass)));
-        NDScope.unregister(part);
-        parts.add(part);
-      }
-    }
-    NDArray all = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
-    if (parts.size() > 1) {
-      parts.close();
-    }
-    return all;
+    return Batches.inPasses(
+        Math.toIntExact(images.getShape().get(0)),
+        network.rowsPerPass(),
+        (from, to) -> network.embed(images.get(from + ":" + to)));
   }
 
   /** Per block of {@code rows[c]} consecutive rows of {@code embedded}, its mean: [blocks, D]. */
