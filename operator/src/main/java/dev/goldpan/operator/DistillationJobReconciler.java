@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -68,7 +69,9 @@ import org.jboss.logging.Logger;
           reconcilePrecondition = StagePrerequisitesCondition.class,
           useEventSourceWithName = DistillationJobReconciler.SCORE)
     })
-@ControllerConfiguration(name = DistillationJobReconciler.NAME)
+@ControllerConfiguration(
+    name = DistillationJobReconciler.NAME,
+    informer = @Informer(itemStore = TrimmedStores.DistillationJobs.class))
 public class DistillationJobReconciler implements Reconciler<DistillationJob> {
 
   public static final String NAME = "distillationjob";
@@ -96,6 +99,7 @@ public class DistillationJobReconciler implements Reconciler<DistillationJob> {
         InformerEventSourceConfiguration.from(Pod.class, DistillationJob.class)
             .withName(PODS)
             .withLabelSelector(Labels.SELECTOR + "," + Labels.JOB)
+            .withItemStore(new TrimmedStores.Pods())
             .withSecondaryToPrimaryMapper(
                 pod ->
                     Set.of(

@@ -11,6 +11,7 @@ import dev.goldpan.api.v1alpha1.DistillationJob;
 import dev.goldpan.api.v1alpha1.ProgressStatus;
 import dev.goldpan.api.v1alpha1.StageState;
 import dev.goldpan.operator.progress.ProgressService;
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -321,6 +322,39 @@ class ProgressEndpointIT {
   }
 
   /** The progress token of a worker pod of {@code dj}'s score stage (see {@link #workerPod}). */
+  /**
+   * The endpoint reads the controller's informer caches, which keep trimmed objects: no managed
+   * fields, and of a worker pod no containers (TrimmedStores). The caches still answer for the job
+   * and its pod, which is all the endpoint needs.
+   */
+  @Test
+  void theCachesTheEndpointReadsHoldTrimmedObjects() {
+    DistillationJob created = MockCluster.job(client, namespace, "trimmed");
+    created
+        .getMetadata()
+        .setManagedFields(
+            List.of(
+                new ManagedFieldsEntryBuilder().withManager("kubectl-client-side-apply").build()));
+    DistillationJob dj = client.resource(created).create();
+    assertThat(dj.getMetadata().getManagedFields())
+        .as("the mock API server keeps managed fields, so the cache has some to trim")
+        .isNotEmpty();
+    Pod pod = workerPod(dj);
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                caches.job(namespace, "trimmed").isPresent()
+                    && caches.pod(namespace, pod.getMetadata().getName()).isPresent());
+    assertThat(caches.job(namespace, "trimmed").orElseThrow().getMetadata().getManagedFields())
+        .isNullOrEmpty();
+    Pod cached = caches.pod(namespace, pod.getMetadata().getName()).orElseThrow();
+    assertThat(cached.getSpec().getContainers()).isNullOrEmpty();
+    assertThat(cached.getMetadata().getUid()).isEqualTo(pod.getMetadata().getUid());
+    assertThat(cached.getMetadata().getLabels()).containsEntry(Labels.JOB, "trimmed");
+  }
+
   private String workerToken(DistillationJob dj) {
     return CrudApiServer.workerToken(workerPod(dj));
   }

@@ -2,6 +2,7 @@ package dev.goldpan.operator.dependent;
 
 import dev.goldpan.operator.Labels;
 import dev.goldpan.operator.Stage;
+import dev.goldpan.operator.TrimmedStores;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.BooleanWithUndefined;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
@@ -12,7 +13,7 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
  */
 @KubernetesDependent(
     useSSA = BooleanWithUndefined.FALSE,
-    informer = @Informer(labelSelector = Labels.SELECTOR))
+    informer = @Informer(labelSelector = Labels.SELECTOR, itemStore = TrimmedStores.Jobs.class))
 public class ScoreJobDependentResource extends StageJobDependentResource {
 
   public ScoreJobDependentResource() {

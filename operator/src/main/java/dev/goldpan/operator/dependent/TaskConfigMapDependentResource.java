@@ -3,22 +3,26 @@ package dev.goldpan.operator.dependent;
 import dev.goldpan.api.v1alpha1.DistillationJob;
 import dev.goldpan.operator.Labels;
 import dev.goldpan.operator.Ownership;
+import dev.goldpan.operator.TrimmedStores;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.Matcher;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.BooleanWithUndefined;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
 /** {@code <job>-task}: the job's manifest, as the worker reads it from {@code --task}. */
 @KubernetesDependent(
     useSSA = BooleanWithUndefined.FALSE,
-    informer = @Informer(labelSelector = Labels.SELECTOR))
+    informer =
+        @Informer(labelSelector = Labels.SELECTOR, itemStore = TrimmedStores.TaskConfigMaps.class))
 public class TaskConfigMapDependentResource
     extends CRUDKubernetesDependentResource<ConfigMap, DistillationJob> {
 
@@ -41,6 +45,18 @@ public class TaskConfigMapDependentResource
         .filter(candidate -> name.equals(candidate.getMetadata().getName()))
         .filter(candidate -> Ownership.ownedBy(candidate, job))
         .findFirst();
+  }
+
+  /**
+   * The informer keeps no ConfigMap data, only its digest ({@link TrimmedStores.TaskConfigMaps}),
+   * so the task is matched by digest: a ConfigMap whose data differs from the job's task is
+   * updated.
+   */
+  @Override
+  public Matcher.Result<ConfigMap> match(
+      ConfigMap actual, ConfigMap desired, DistillationJob job, Context<DistillationJob> context) {
+    return Matcher.Result.computed(
+        Objects.equals(TrimmedStores.digestOf(actual), TrimmedStores.digestOf(desired)), desired);
   }
 
   @Override
