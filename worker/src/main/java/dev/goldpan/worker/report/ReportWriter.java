@@ -326,6 +326,13 @@ public final class ReportWriter {
             auto.path("budgetSeconds").asDouble(),
             100 * auto.path("budget").asDouble(),
             auto.path("estimatedDistillSeconds").asDouble()));
+    if (auto.has("estimatedEvaluationSeconds")) {
+      page.caption(
+          String.format(
+              "A pilot's evaluation was estimated at %.1f s (timed training epochs) and its"
+                  + " iterations sized to fit the rest of its share of the budget.",
+              auto.path("estimatedEvaluationSeconds").asDouble()));
+    }
     page.closeSection();
   }
 

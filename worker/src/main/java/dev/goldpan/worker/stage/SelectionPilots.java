@@ -38,9 +38,15 @@ import java.util.Random;
  *
  * A setting replaces the best so far only when it beats it by more than {@link #MARGIN} and by more
  * than the standard error of the paired differences between their evaluation networks, so noise
- * alone keeps the full data. The pilots stop once they have spent {@code selection.auto.budget}
- * times the distill stage's estimated time (from the pilots' own iteration time); settings not
- * reached are recorded as skipped.
+ * alone keeps the full data.
+ *
+ * <p>The budget is {@code selection.auto.budget} times the distill stage's estimated time (its
+ * iterations at its real batch, timed). A pilot's evaluation is estimated too, from a few timed
+ * training epochs: it costs the same for every pilot, and at IPC 1 as much as hundreds of pilot
+ * iterations. The first {@link #CORE} pilots share the budget, each getting the iterations left
+ * after its evaluation; the others run only while a pilot as long as the longest so far still fits
+ * (often none does), and settings not reached are recorded as skipped. When the budget cannot pay
+ * for a second pilot, auto keeps full data without comparing anything, and says so in its table.
  */
 final class SelectionPilots {
 
@@ -53,13 +59,34 @@ final class SelectionPilots {
   /** The smallest accuracy gain that replaces the best setting so far. */
   static final double MARGIN = 0.01;
 
+  /**
+   * The pilots the budget is sized for (full data and the spec's criterion at 0.5 and 0.3); the
+   * later ones run only if it has room left.
+   */
+  private static final int CORE = 3;
+
+  private static final int MIN_ITERATIONS = 10;
+
   private static final int VALIDATION_PER_CLASS = 100;
-  private static final int PILOT_BATCH_REAL = 64;
+
+  /**
+   * The pilots' real batch per class. An iteration at 8 costs a fraction of one at the stage's
+   * batch (32 in bench/pruning.sh, 256 by default), so the pilots get several times the iterations
+   * of the same budget: 37 to 105 instead of 10 to 28 on the noisy Fashion-MNIST copy at 1,000
+   * iterations (docs/benchmarks.md).
+   */
+  private static final int PILOT_BATCH_REAL = 8;
+
   private static final int EVALUATION_MODELS = 2;
 
   private static final int EVALUATION_EPOCHS = 300;
 
   private static final int TIMED_ITERATIONS = 3;
+
+  /** Epochs timed to estimate an evaluation, after WARM_UP_EPOCHS untimed ones. */
+  private static final int TIMED_EPOCHS = 10;
+
+  private static final int WARM_UP_EPOCHS = 3;
 
   /** What auto chose, with the record of its pilots for selection.json and manifest.json. */
   record Choice(
@@ -127,30 +154,34 @@ final class SelectionPilots {
     int batchReal = Math.min(distillation.getBatchReal(), PILOT_BATCH_REAL);
     String criterion = job.getSelection().getStaticSelection().getCriterion().value();
 
-    // Time a few iterations on the full data to size the pilots.
-    double secondsPerIteration =
-        timeIterations(
-            initial,
-            pools(new Setting(criterion, 1, null), heldOut),
-            batchReal,
-            distillSeed,
-            classIds);
-    double estimatedDistill =
-        distillation.getIterations()
-            * secondsPerIteration
-            * distillation.getBatchReal()
-            / (double) batchReal;
+    // Size the pilots: time the distillation at the spec's real batch (the stage's estimate) and at
+    // the pilots' batch, and estimate a pilot's evaluation, which costs the same for every pilot
+    // (it
+    // depends only on the synthetic set's size) and at small IPC as much as hundreds of iterations.
+    int[][] fullPools = pools(new Setting(criterion, 1, null), heldOut);
+    long started = System.nanoTime();
+    Timing stage = time(initial, fullPools, distillation.getBatchReal(), distillSeed, classIds);
+    Timing pilotTiming =
+        batchReal == distillation.getBatchReal()
+            ? stage
+            : time(initial, fullPools, batchReal, distillSeed, classIds);
+    double evaluationSeconds = estimateEvaluation(initial, validation);
+    double estimatedDistill = distillation.getIterations() * stage.secondsPerIteration();
     double budget = job.getSelection().getAuto().getBudget() * estimatedDistill;
-    int planned = 1 + RATIOS.length + 1 + 2;
-    // Three quarters of each pilot's share for distillation, the rest for its evaluation.
+    double sizingSpent = (System.nanoTime() - started) / 1e9;
+    // The first CORE pilots (full data and the criterion at two keep ratios) share what is left;
+    // the others run only if the budget still has room.
+    double perPilot = (budget - sizingSpent) / CORE;
     int iterations =
         (int)
             Math.max(
-                10,
+                MIN_ITERATIONS,
                 Math.min(
-                    distillation.getIterations(), 0.75 * budget / planned / secondsPerIteration));
+                    distillation.getIterations(),
+                    (perPilot - evaluationSeconds - pilotTiming.setupSeconds())
+                        / pilotTiming.secondsPerIteration()));
 
-    Ledger ledger = new Ledger(budget, secondsPerIteration * (TIMED_ITERATIONS + 1));
+    Ledger ledger = new Ledger(budget, sizingSpent);
     java.util.function.Function<Setting, Pilot> runPilot =
         setting ->
             run(
@@ -183,6 +214,7 @@ final class SelectionPilots {
     record.put("estimatedDistillSeconds", estimatedDistill);
     record.put("budgetSeconds", budget);
     record.put("spentSeconds", spent);
+    record.put("estimatedEvaluationSeconds", evaluationSeconds);
     record.put("pilotIterations", iterations);
     record.put("pilotBatchReal", batchReal);
     record.put("validationSamples", validation.size());
@@ -303,8 +335,11 @@ final class SelectionPilots {
     return pools;
   }
 
-  private double timeIterations(
-      ImageSet initial, int[][] pools, int batchReal, long seed, int[] classIds) {
+  /** A distiller's set-up time and its seconds per iteration at one real batch size. */
+  record Timing(double setupSeconds, double secondsPerIteration) {}
+
+  private Timing time(ImageSet initial, int[][] pools, int batchReal, long seed, int[] classIds) {
+    long started = System.nanoTime();
     try (NDManager manager = NDManager.newBaseManager(StageContext.device());
         Distiller distiller =
             DistillStage.newDistiller(
@@ -317,11 +352,13 @@ final class SelectionPilots {
                 seed,
                 classIds)) {
       distiller.step();
-      long started = System.nanoTime();
+      double setup = (System.nanoTime() - started) / 1e9;
+      long timed = System.nanoTime();
       for (int i = 0; i < TIMED_ITERATIONS; i++) {
         distiller.step();
       }
-      return (System.nanoTime() - started) / 1e9 / TIMED_ITERATIONS;
+      double perIteration = (System.nanoTime() - timed) / 1e9 / TIMED_ITERATIONS;
+      return new Timing(Math.max(0, setup - perIteration), perIteration);
     }
   }
 
@@ -375,13 +412,59 @@ final class SelectionPilots {
     return pilot;
   }
 
+  /**
+   * What {@link #evaluate} will cost for a synthetic set of {@code synthetic}'s size: a few epochs
+   * and a scoring of one network, timed after warming up, scaled to all of its networks and epochs.
+   * A tenth of a full evaluation's price, where evaluating the initial images would cost a whole
+   * one.
+   */
+  private double estimateEvaluation(ImageSet synthetic, ImageSet validation) {
+    DsaAugmentation augmentation = EvaluateStage.trainingAugmentation(context.spec(), synthetic);
+    NetworkShape shape = shape(synthetic);
+    try (NDManager manager = NDManager.newBaseManager(StageContext.device())) {
+      Network network = Networks.create(manager, context.spec().getModel(), shape, true);
+      Random random = new Random(0);
+      // Untimed: the first epochs and the first scoring pay for allocations and warm-up.
+      ClassifierTraining.train(
+          manager,
+          network,
+          synthetic,
+          ClassifierTraining.Settings.reference(WARM_UP_EPOCHS, augmentation, false),
+          random,
+          0,
+          (step, total, loss) -> {});
+      ClassifierTraining.accuracy(manager, network, validation, 512);
+      long started = System.nanoTime();
+      ClassifierTraining.train(
+          manager,
+          network,
+          synthetic,
+          ClassifierTraining.Settings.reference(TIMED_EPOCHS, augmentation, false),
+          random,
+          0,
+          (step, total, loss) -> {});
+      double perEpoch = (System.nanoTime() - started) / 1e9 / TIMED_EPOCHS;
+      long scored = System.nanoTime();
+      ClassifierTraining.accuracy(manager, network, validation, 512);
+      double scoring = (System.nanoTime() - scored) / 1e9;
+      return EVALUATION_MODELS * (perEpoch * evaluationEpochs() + scoring);
+    }
+  }
+
+  private NetworkShape shape(ImageSet synthetic) {
+    return new NetworkShape(
+        synthetic.channels(), synthetic.height(), synthetic.width(), context.data().classes());
+  }
+
+  private int evaluationEpochs() {
+    return Math.min(EVALUATION_EPOCHS, context.spec().getEvaluation().getEpochs());
+  }
+
   /** Validation accuracies of networks trained on {@code synthetic}, the same ones every time. */
   private double[] evaluate(ImageSet synthetic, ImageSet validation, long seed) {
     DsaAugmentation augmentation = EvaluateStage.trainingAugmentation(context.spec(), synthetic);
-    NetworkShape shape =
-        new NetworkShape(
-            synthetic.channels(), synthetic.height(), synthetic.width(), context.data().classes());
-    int epochs = Math.min(EVALUATION_EPOCHS, context.spec().getEvaluation().getEpochs());
+    NetworkShape shape = shape(synthetic);
+    int epochs = evaluationEpochs();
     double[] accuracies = new double[EVALUATION_MODELS];
     Random evaluationRandom = new Random(seed);
     for (int m = 0; m < EVALUATION_MODELS; m++) {

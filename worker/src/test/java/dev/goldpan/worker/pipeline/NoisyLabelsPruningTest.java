@@ -82,11 +82,24 @@ class NoisyLabelsPruningTest {
     assertThat(auto.path("pilots").get(0).path("setting").asText()).isEqualTo("full");
     assertThat(auto.path("chosen").asText()).isNotEqualTo("full");
     assertThat(selection.path("kept").asInt()).isLessThan(2000);
+    // The pilots were sized around an estimate of their evaluation, which they then ran: each
+    // pilot's time covers its evaluation, so it is at least most of that estimate.
+    assertThat(auto.has("estimatedEvaluationSeconds")).isTrue();
+    double evaluation = auto.path("estimatedEvaluationSeconds").asDouble();
+    assertThat(evaluation).isPositive();
+    for (JsonNode pilot : auto.path("pilots")) {
+      if (pilot.has("seconds")) {
+        assertThat(pilot.path("seconds").asDouble())
+            .as(pilot.path("setting").asText())
+            .isGreaterThan(0.5 * evaluation);
+      }
+    }
     JsonNode manifest = readJson(work.resolve("out-auto/manifest.json"));
     assertThat(manifest.at("/selection/auto/chosen").asText())
         .isEqualTo(auto.path("chosen").asText());
     assertThat(Files.readString(work.resolve("out-auto/report.html")))
         .contains("Selection pilots")
+        .contains("evaluation was estimated at")
         .contains(auto.path("chosen").asText());
   }
 
