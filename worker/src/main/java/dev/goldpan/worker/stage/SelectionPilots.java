@@ -83,8 +83,11 @@ final class SelectionPilots {
 
   private static final int TIMED_ITERATIONS = 3;
 
-  /** Epochs timed to estimate an evaluation, after WARM_UP_EPOCHS untimed ones. */
-  private static final int TIMED_EPOCHS = 10;
+  /**
+   * Epochs of the shorter of two timed training runs (the longer has three times as many), after
+   * WARM_UP_EPOCHS untimed ones, to estimate an evaluation.
+   */
+  private static final int TIMED_EPOCHS = 5;
 
   private static final int WARM_UP_EPOCHS = 3;
 
@@ -166,6 +169,7 @@ final class SelectionPilots {
             ? stage
             : time(initial, fullPools, batchReal, distillSeed, classIds);
     double evaluationSeconds = estimateEvaluation(initial, validation);
+    System.err.printf("select: a pilot's evaluation estimated at %.1f s%n", evaluationSeconds);
     double estimatedDistill = distillation.getIterations() * stage.secondsPerIteration();
     double budget = job.getSelection().getAuto().getBudget() * estimatedDistill;
     double sizingSpent = (System.nanoTime() - started) / 1e9;
@@ -403,20 +407,27 @@ final class SelectionPilots {
       }
       synthetic = distiller.snapshot();
     }
+    long evaluated = System.nanoTime();
     double[] accuracies = evaluate(synthetic, validation, evaluationSeed);
     double seconds = (System.nanoTime() - started) / 1e9;
     Pilot pilot = new Pilot(setting, kept, accuracies, seconds);
     System.err.printf(
-        "select: pilot %-40s kept %7d  validation accuracy %.4f +- %.4f  %.1f s%n",
-        setting.label(), kept, pilot.mean(), pilot.error(), seconds);
+        "select: pilot %-40s kept %7d  validation accuracy %.4f +- %.4f  %.1f s (evaluation %.1f"
+            + " s)%n",
+        setting.label(),
+        kept,
+        pilot.mean(),
+        pilot.error(),
+        seconds,
+        (System.nanoTime() - evaluated) / 1e9);
     return pilot;
   }
 
   /**
-   * What {@link #evaluate} will cost for a synthetic set of {@code synthetic}'s size: a few epochs
-   * and a scoring of one network, timed after warming up, scaled to all of its networks and epochs.
-   * A tenth of a full evaluation's price, where evaluating the initial images would cost a whole
-   * one.
+   * What {@link #evaluate} will cost for a synthetic set of {@code synthetic}'s size: two short
+   * training runs and a scoring of one network, timed after warming up, scaled to all of its
+   * networks and epochs. A tenth of a full evaluation's price, where evaluating the initial images
+   * would cost a whole one.
    */
   private double estimateEvaluation(ImageSet synthetic, ImageSet validation) {
     DsaAugmentation augmentation = EvaluateStage.trainingAugmentation(context.spec(), synthetic);
@@ -434,21 +445,39 @@ final class SelectionPilots {
           0,
           (step, total, loss) -> {});
       ClassifierTraining.accuracy(manager, network, validation, 512);
-      long started = System.nanoTime();
-      ClassifierTraining.train(
-          manager,
-          network,
-          synthetic,
-          ClassifierTraining.Settings.reference(TIMED_EPOCHS, augmentation, false),
-          random,
-          0,
-          (step, total, loss) -> {});
-      double perEpoch = (System.nanoTime() - started) / 1e9 / TIMED_EPOCHS;
+      // Two runs of different lengths: their difference is the price of an epoch, the rest the
+      // price of a training run (its set-up), which a few timed epochs alone would spread over
+      // too few epochs (that overestimated an evaluation by half).
+      double shortRun =
+          timeTraining(manager, network, synthetic, augmentation, TIMED_EPOCHS, random);
+      double longRun =
+          timeTraining(manager, network, synthetic, augmentation, 3 * TIMED_EPOCHS, random);
+      double perEpoch = Math.max(0, longRun - shortRun) / (2 * TIMED_EPOCHS);
+      double perRun = Math.max(0, shortRun - TIMED_EPOCHS * perEpoch);
       long scored = System.nanoTime();
       ClassifierTraining.accuracy(manager, network, validation, 512);
       double scoring = (System.nanoTime() - scored) / 1e9;
-      return EVALUATION_MODELS * (perEpoch * evaluationEpochs() + scoring);
+      return EVALUATION_MODELS * (perRun + perEpoch * evaluationEpochs() + scoring);
     }
+  }
+
+  private static double timeTraining(
+      NDManager manager,
+      Network network,
+      ImageSet synthetic,
+      DsaAugmentation augmentation,
+      int epochs,
+      Random random) {
+    long started = System.nanoTime();
+    ClassifierTraining.train(
+        manager,
+        network,
+        synthetic,
+        ClassifierTraining.Settings.reference(epochs, augmentation, false),
+        random,
+        0,
+        (step, total, loss) -> {});
+    return (System.nanoTime() - started) / 1e9;
   }
 
   private NetworkShape shape(ImageSet synthetic) {
