@@ -436,14 +436,7 @@ final class SelectionPilots {
       Network network = Networks.create(manager, context.spec().getModel(), shape, true);
       Random random = new Random(0);
       // Untimed: the first epochs and the first scoring pay for allocations and warm-up.
-      ClassifierTraining.train(
-          manager,
-          network,
-          synthetic,
-          ClassifierTraining.Settings.reference(WARM_UP_EPOCHS, augmentation, false),
-          random,
-          0,
-          (step, total, loss) -> {});
+      timeTraining(manager, network, synthetic, augmentation, WARM_UP_EPOCHS, random);
       ClassifierTraining.accuracy(manager, network, validation, 512);
       // Two runs of different lengths: their difference is the price of an epoch, the rest the
       // price of a training run (its set-up), which a few timed epochs alone would spread over
@@ -461,6 +454,7 @@ final class SelectionPilots {
     }
   }
 
+  /** Seconds to train {@code network} on {@code synthetic} for {@code epochs}. */
   private static double timeTraining(
       NDManager manager,
       Network network,
