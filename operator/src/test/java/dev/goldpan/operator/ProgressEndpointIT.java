@@ -217,6 +217,42 @@ class ProgressEndpointIT {
   }
 
   /**
+   * Workers send their reports in the background, and a stage's last step right after the one
+   * before, so an older report of a pod can arrive after a newer one. It must not put the status
+   * back; a lower step from another pod (a retried shard starts again) still counts.
+   */
+  @Test
+  void aReportOvertakenInFlightByALaterOneOfTheSamePodIsDropped() throws InterruptedException {
+    DistillationJob dj = client.resource(MockCluster.job(client, namespace, "overtaken")).create();
+    String token = workerToken(dj);
+    String path = "/progress/" + namespace + "/overtaken";
+    given().auth().oauth2(token).body(report(1, 200)).post(path).then().statusCode(200);
+
+    // Inside the interval: the last step, then a late one from before it.
+    given().auth().oauth2(token).body(report(200, 200)).post(path).then().statusCode(202);
+    given().auth().oauth2(token).body(report(150, 200)).post(path).then().statusCode(202);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> current("overtaken").getStatus().getProgress().getStep(), s -> s != 1);
+    // Two intervals (of the test profile's 1 s) later, nothing has replaced it.
+    Thread.sleep(2_500);
+    assertThat(current("overtaken").getStatus().getProgress().getStep()).isEqualTo(200);
+
+    // Another pod of the job (a retry starts its stage again) is heard at its lower steps.
+    Pod retry = workerPod(dj, "-retry");
+    given()
+        .auth()
+        .oauth2(CrudApiServer.workerToken(retry))
+        .body(report(3, 200))
+        .post(path)
+        .then()
+        .statusCode(anyOf(is(200), is(202)));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> current("overtaken").getStatus().getProgress().getStep(), s -> s == 3);
+  }
+
+  /**
    * Issue 12: under a flood of reports the endpoint must keep to its write budget without asking
    * the API server anything per report. Once a worker's token has been reviewed and the job and its
    * pod are in the operator's caches, a burst of reports costs no TokenReview, no read of the job
@@ -361,11 +397,17 @@ class ProgressEndpointIT {
 
   /** A worker pod of {@code dj}'s score stage, labelled as the operator's stage Jobs label them. */
   private Pod workerPod(DistillationJob dj) {
+    return workerPod(dj, "");
+  }
+
+  /** Another worker pod of {@code dj}'s score stage, its name ending in {@code suffix}. */
+  private Pod workerPod(DistillationJob dj, String suffix) {
     return client
         .resource(
             new PodBuilder()
                 .withNewMetadata()
-                .withName(dj.getMetadata().getName() + "-score-0-" + dj.getMetadata().getUid())
+                .withName(
+                    dj.getMetadata().getName() + "-score-0-" + dj.getMetadata().getUid() + suffix)
                 .withNamespace(namespace)
                 .addToLabels(Labels.stage(dj, Stage.SCORE))
                 .addToLabels(Labels.JOB_UID, dj.getMetadata().getUid())

@@ -19,6 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -113,7 +114,11 @@ public class ProgressService {
         jobs.computeIfAbsent(job.getMetadata().getUid(), uid -> new JobProgress(namespace, name));
     ProgressStatus status;
     synchronized (progress) {
-      progress.observe(parsed, now);
+      if (!progress.observe(worker.get().podName(), parsed, now)) {
+        // Overtaken in flight by a later report of the same pod (workers send in the background,
+        // and a stage's last step right after the one before): already superseded.
+        return Outcome.COALESCED;
+      }
       boolean due =
           !progress.writing
               && (progress.lastWrite == null
@@ -259,18 +264,32 @@ public class ProgressService {
     long firstStep;
     Instant firstSeen;
 
+    /** The latest step each of the job's pods has reported. */
+    final Map<String, Long> podSteps = new HashMap<>();
+
     JobProgress(String namespace, String name) {
       this.namespace = namespace;
       this.name = name;
     }
 
-    void observe(ProgressReport report, Instant now) {
+    /**
+     * Takes {@code report} as the pending one, unless {@code pod} has already reported a later
+     * step: a pod runs one stage and its steps only grow (a retry is a new pod), so an older step
+     * from it arrived late and would put the status back. False when the report is dropped.
+     */
+    boolean observe(String pod, ProgressReport report, Instant now) {
+      Long seen = podSteps.get(pod);
+      if (seen != null && report.step() < seen) {
+        return false;
+      }
+      podSteps.put(pod, report.step());
       if (!report.stage().equals(stage) || report.step() < firstStep) {
         stage = report.stage();
         firstStep = report.step();
         firstSeen = now;
       }
       pending = report;
+      return true;
     }
 
     /** The pending report as the status to write now, which is then in flight. */
