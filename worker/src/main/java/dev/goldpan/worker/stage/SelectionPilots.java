@@ -41,8 +41,8 @@ import java.util.Random;
  * alone keeps the full data.
  *
  * <p>The budget is {@code selection.auto.budget} times the distill stage's estimated time (its
- * iterations at its real batch, timed). A pilot's evaluation is estimated too, from a few timed
- * training epochs: it costs the same for every pilot, and at IPC 1 as much as hundreds of pilot
+ * iterations at its real batch, timed). A pilot's evaluation is estimated too, from two short timed
+ * training runs: it costs the same for every pilot, and at IPC 1 as much as hundreds of pilot
  * iterations. The first {@link #CORE} pilots share the budget, each getting the iterations left
  * after its evaluation; the others run only while a pilot as long as the longest so far still fits
  * (often none does), and settings not reached are recorded as skipped. When the budget cannot pay
@@ -72,8 +72,7 @@ final class SelectionPilots {
   /**
    * The pilots' real batch per class. An iteration at 8 costs a fraction of one at the stage's
    * batch (32 in bench/pruning.sh, 256 by default), so the pilots get several times the iterations
-   * of the same budget: 37 to 105 instead of 10 to 28 on the noisy Fashion-MNIST copy at 1,000
-   * iterations (docs/benchmarks.md).
+   * from the same budget (docs/benchmarks.md, issue 11).
    */
   private static final int PILOT_BATCH_REAL = 8;
 
