@@ -54,10 +54,17 @@ class PipelineE2E {
     assertThat(waited.exitCode()).as(waited.output()).isZero();
 
     DistillationJob job = E2eCluster.job(namespace, "fashion-mnist-dm");
+    // Fashion-MNIST's 10 classes times the example's images per class.
+    int syntheticImages =
+        10
+            * TestManifests.readExample("fashion-mnist-dm.yaml")
+                .at("/spec/distillation/imagesPerClass")
+                .asInt();
+    assertThat(syntheticImages).isPositive();
     assertThat(job.getStatus().getPhase()).isEqualTo(Phase.SUCCEEDED);
     assertThat(job.getStatus().getResult().getAccuracy().getMean()).isBetween(0.3, 1.0);
     assertThat(job.getStatus().getResult().getAccuracy().getModels()).isEqualTo(2);
-    assertThat(job.getStatus().getResult().getSyntheticImages()).isEqualTo(100);
+    assertThat(job.getStatus().getResult().getSyntheticImages()).isEqualTo(syntheticImages);
     assertThat(job.getStatus().getResult().getRealSamplesKept())
         .isBetween(1000L, (long) E2eCluster.TRAIN_IMAGES);
     assertThat(job.getStatus().getResult().getOutputLocation())
@@ -111,8 +118,15 @@ class PipelineE2E {
           s3.getObjectAsBytes(r -> r.bucket("goldpan").key(prefix + "synthetic.npz")).asByteArray();
       assertThat(npyHeaders(synthetic))
           .anySatisfy(
-              h -> assertThat(h).startsWith("images.npy").contains("'shape': (100, 1, 28, 28)"))
-          .anySatisfy(h -> assertThat(h).startsWith("labels.npy").contains("'shape': (100,)"));
+              h ->
+                  assertThat(h)
+                      .startsWith("images.npy")
+                      .contains("'shape': (" + syntheticImages + ", 1, 28, 28)"))
+          .anySatisfy(
+              h ->
+                  assertThat(h)
+                      .startsWith("labels.npy")
+                      .contains("'shape': (" + syntheticImages + ",)"));
       JsonNode evaluation =
           TestManifests.YAML.readTree(
               s3.getObjectAsBytes(r -> r.bucket("goldpan").key(prefix + "evaluation.json"))
