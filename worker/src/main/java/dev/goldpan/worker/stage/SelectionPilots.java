@@ -65,13 +65,6 @@ final class SelectionPilots {
    */
   private static final int CORE = 3;
 
-  /**
-   * The share of the budget the core pilots are sized to fill. Timings on a shared machine move by
-   * tens of percent between the sizing and the pilots, and the ledger skips a pilot that would not
-   * fit; sized to fill the whole budget, the third core pilot was a coin flip.
-   */
-  private static final double SLACK = 0.8;
-
   private static final int MIN_ITERATIONS = 10;
 
   private static final int VALIDATION_PER_CLASS = 100;
@@ -181,7 +174,7 @@ final class SelectionPilots {
     double sizingSpent = (System.nanoTime() - started) / 1e9;
     // The first CORE pilots (full data and the criterion at two keep ratios) share what is left;
     // the others run only if the budget still has room.
-    double perPilot = SLACK * (budget - sizingSpent) / CORE;
+    double perPilot = (budget - sizingSpent) / CORE;
     int iterations =
         (int)
             Math.max(
