@@ -329,7 +329,7 @@ public final class ReportWriter {
     if (auto.has("estimatedEvaluationSeconds")) {
       page.caption(
           String.format(
-              "A pilot's evaluation was estimated at %.1f s (timed training epochs) and its"
+              "A pilot's evaluation was estimated at %.1f s (two timed training runs) and its"
                   + " iterations sized to fit the rest of its share of the budget.",
               auto.path("estimatedEvaluationSeconds").asDouble()));
     }

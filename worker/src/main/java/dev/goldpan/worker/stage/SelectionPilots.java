@@ -156,10 +156,10 @@ final class SelectionPilots {
     int batchReal = Math.min(distillation.getBatchReal(), PILOT_BATCH_REAL);
     String criterion = job.getSelection().getStaticSelection().getCriterion().value();
 
-    // Size the pilots: time the distillation at the spec's real batch (the stage's estimate) and at
-    // the pilots' batch, and estimate a pilot's evaluation, which costs the same for every pilot
-    // (it
-    // depends only on the synthetic set's size) and at small IPC as much as hundreds of iterations.
+    // Size the pilots: time the distillation at the spec's real batch (the stage's estimate) and
+    // at the pilots' batch, and estimate a pilot's evaluation. That costs the same for every pilot,
+    // since it depends only on the synthetic set's size, and at small IPC as much as hundreds of
+    // iterations.
     int[][] fullPools = pools(new Setting(criterion, 1, null), heldOut);
     long started = System.nanoTime();
     Timing stage = time(initial, fullPools, distillation.getBatchReal(), distillSeed, classIds);
