@@ -8,10 +8,6 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -114,18 +110,11 @@ public final class TrimmedStores {
 
   /** SHA-256 over the entries in key order, each key and value ended by a NUL. */
   static String digest(Map<String, String> data) {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    StringBuilder entries = new StringBuilder();
     if (data != null) {
-      for (Map.Entry<String, String> entry : new TreeMap<>(data).entrySet()) {
-        sha.update(
-            (entry.getKey() + '\0' + entry.getValue() + '\0').getBytes(StandardCharsets.UTF_8));
-      }
+      new TreeMap<>(data)
+          .forEach((key, value) -> entries.append(key).append('\0').append(value).append('\0'));
     }
-    return HexFormat.of().formatHex(sha.digest());
+    return Sha256.hex(entries.toString());
   }
 }
