@@ -9,6 +9,8 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -109,16 +111,16 @@ class KueueIT {
     return Boolean.TRUE.equals(current.get("spec", "active"));
   }
 
+  /**
+   * As {@code kubectl patch --type merge} does it: no resource version, so a status the operator
+   * writes meanwhile does not make it conflict (a read-modify-write here did, now and then).
+   */
   private void setJobSuspend(String namespace, boolean suspend) {
     client
         .resources(DistillationJob.class)
         .inNamespace(namespace)
         .withName("queued")
-        .edit(
-            current -> {
-              current.getSpec().setSuspend(suspend);
-              return current;
-            });
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"suspend\":" + suspend + "}}");
   }
 
   private void setSuspend(String namespace, String name, boolean suspend) {
