@@ -118,6 +118,10 @@ class FailuresE2E {
     assertThat(score.getMessage()).contains("cannot start").contains("no-such-secret");
     DistillationJob job = E2eCluster.job(namespace, "unmounted");
     assertThat(condition(job, "ScoresReady").orElseThrow().getReason()).isEqualTo("FailedMount");
+    // Events are written off the reconcile's path: wait for it, then it is the only one.
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(() -> !events(namespace, "unmounted", "ScoreWaiting").isEmpty());
     assertThat(events(namespace, "unmounted", "ScoreWaiting")).hasSize(1);
   }
 

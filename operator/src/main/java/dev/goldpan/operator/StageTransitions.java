@@ -8,6 +8,7 @@ import dev.goldpan.api.v1alpha1.StageStatus;
 import dev.goldpan.api.v1alpha1.StagesStatus;
 import dev.goldpan.operator.status.StatusAggregator;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -15,12 +16,17 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
@@ -32,6 +38,12 @@ import org.jboss.logging.Logger;
  * <p>"Before" is the status the API server held and "after" the one just written over it (on that
  * very version), so each transition is recorded once, by the one write that made it, also across
  * operator restarts; nothing is remembered in memory.
+ *
+ * <p>Events are created off the reconcile's path, by {@link #EVENT_WRITERS} threads: a reconcile
+ * that started a stage used to wait for four API writes in a row (ConfigMap, Job, status, Event),
+ * each 100-300 ms on a busy API server (issue 12, docs/benchmarks.md). An Event keeps the time of
+ * its transition, whenever it is written. When {@link #EVENT_BACKLOG} Events wait, the reconcile
+ * writes its own (nothing is dropped), and the operator writes those waiting before it stops.
  */
 @ApplicationScoped
 public class StageTransitions {
@@ -46,10 +58,41 @@ public class StageTransitions {
   private final Clock clock;
   private final AtomicLong eventSequence = new AtomicLong();
 
+  static final int EVENT_WRITERS = 2;
+  static final int EVENT_BACKLOG = 10_000;
+  private static final Duration EVENT_DRAIN = Duration.ofSeconds(10);
+
+  private final ThreadPoolExecutor eventWriters =
+      new ThreadPoolExecutor(
+          EVENT_WRITERS,
+          EVENT_WRITERS,
+          0,
+          TimeUnit.SECONDS,
+          new ArrayBlockingQueue<>(EVENT_BACKLOG),
+          task -> {
+            Thread thread = new Thread(task, "goldpan-events");
+            thread.setDaemon(true);
+            return thread;
+          },
+          // Full or stopped: the caller writes it (CallerRunsPolicy would drop it once stopped).
+          (task, executor) -> task.run());
+
   public StageTransitions(KubernetesClient client, MeterRegistry registry, Clock clock) {
     this.client = client;
     this.registry = registry;
     this.clock = clock;
+  }
+
+  /** Writes the Events still waiting, for at most {@link #EVENT_DRAIN}. */
+  void onStop(@Observes ShutdownEvent stop) {
+    eventWriters.shutdown();
+    try {
+      if (!eventWriters.awaitTermination(EVENT_DRAIN.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warnf("stopping with %d Events not written", eventWriters.getQueue().size());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**
@@ -148,46 +191,46 @@ public class StageTransitions {
 
   private void emit(DistillationJob job, String type, String reason, String message) {
     String now = clock.instant().toString();
+    Event event =
+        new EventBuilder()
+            .withNewMetadata()
+            .withName(
+                job.getMetadata().getName()
+                    + "."
+                    + Long.toHexString(clock.millis())
+                    + Long.toHexString(eventSequence.incrementAndGet()))
+            .withNamespace(job.getMetadata().getNamespace())
+            .endMetadata()
+            .withInvolvedObject(
+                new ObjectReferenceBuilder()
+                    .withApiVersion(job.getApiVersion())
+                    .withKind(job.getKind())
+                    .withName(job.getMetadata().getName())
+                    .withNamespace(job.getMetadata().getNamespace())
+                    .withUid(job.getMetadata().getUid())
+                    .withResourceVersion(job.getMetadata().getResourceVersion())
+                    .build())
+            .withType(type)
+            .withReason(reason)
+            .withMessage(message)
+            .withFirstTimestamp(now)
+            .withLastTimestamp(now)
+            .withCount(1)
+            .withNewSource()
+            .withComponent(Labels.OPERATOR)
+            .endSource()
+            .withReportingComponent(Labels.OPERATOR)
+            .build();
+    eventWriters.execute(() -> create(event));
+  }
+
+  private void create(Event event) {
     try {
-      client
-          .v1()
-          .events()
-          .inNamespace(job.getMetadata().getNamespace())
-          .resource(
-              new EventBuilder()
-                  .withNewMetadata()
-                  .withName(
-                      job.getMetadata().getName()
-                          + "."
-                          + Long.toHexString(clock.millis())
-                          + Long.toHexString(eventSequence.incrementAndGet()))
-                  .withNamespace(job.getMetadata().getNamespace())
-                  .endMetadata()
-                  .withInvolvedObject(
-                      new ObjectReferenceBuilder()
-                          .withApiVersion(job.getApiVersion())
-                          .withKind(job.getKind())
-                          .withName(job.getMetadata().getName())
-                          .withNamespace(job.getMetadata().getNamespace())
-                          .withUid(job.getMetadata().getUid())
-                          .withResourceVersion(job.getMetadata().getResourceVersion())
-                          .build())
-                  .withType(type)
-                  .withReason(reason)
-                  .withMessage(message)
-                  .withFirstTimestamp(now)
-                  .withLastTimestamp(now)
-                  .withCount(1)
-                  .withNewSource()
-                  .withComponent(Labels.OPERATOR)
-                  .endSource()
-                  .withReportingComponent(Labels.OPERATOR)
-                  .build())
-          .create();
+      client.v1().events().inNamespace(event.getMetadata().getNamespace()).resource(event).create();
     } catch (KubernetesClientException e) {
       LOG.warnf(
           "could not record event %s for %s: %s",
-          reason, job.getMetadata().getName(), e.getMessage());
+          event.getReason(), event.getInvolvedObject().getName(), e.getMessage());
     }
   }
 

@@ -147,18 +147,19 @@ class DistillationJobReconcilerIT {
     assertThat(condition(done, "Failed").getStatus()).isEqualTo("False");
     assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems()).hasSize(3);
 
-    List<String> reasons =
-        await()
-            .atMost(Duration.ofSeconds(10))
-            .until(() -> eventReasons("pipeline"), r -> r.contains("Succeeded"));
-    assertThat(reasons)
-        .contains(
-            "ScoreRunning",
-            "ScoreSucceeded",
-            "DistillRunning",
-            "DistillSucceeded",
-            "EvaluateSucceeded",
-            "Succeeded");
+    // Events are written off the reconcile's path, two at a time: wait for all of them.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(eventReasons("pipeline"))
+                    .contains(
+                        "ScoreRunning",
+                        "ScoreSucceeded",
+                        "DistillRunning",
+                        "DistillSucceeded",
+                        "EvaluateSucceeded",
+                        "Succeeded"));
     assertThat(registry.find("goldpan.jobs.finished").tag("result", "Succeeded").counter())
         .isNotNull()
         .satisfies(c -> assertThat(c.count()).isGreaterThanOrEqualTo(1.0));
@@ -188,7 +189,9 @@ class DistillationJobReconcilerIT {
     assertThat(failed.getStages().getScore().getAttempts()).isEqualTo(4);
     assertThat(condition(failed, "Succeeded").getStatus()).isEqualTo("False");
     assertNoJobAppears(dj, Stage.DISTILL);
-    assertThat(eventReasons("flaky")).contains("ScoreFailed", "Failed");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(eventReasons("flaky")).contains("ScoreFailed", "Failed"));
   }
 
   @Test
@@ -242,7 +245,9 @@ class DistillationJobReconcilerIT {
     assertThat(condition(resumed, "Suspended").getStatus()).isEqualTo("False");
     jobs.succeed(dj, Stage.SCORE, SCORED);
     jobs.awaitJob(dj, Stage.DISTILL);
-    assertThat(eventReasons("pausable")).contains("Suspended", "Resumed");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(eventReasons("pausable")).contains("Suspended", "Resumed"));
   }
 
   @Test
@@ -473,7 +478,9 @@ class DistillationJobReconcilerIT {
         .contains("mount-score-0-abcde")
         .contains("secret \"gone\" not found");
     assertThat(condition(waiting, "ScoresReady").getReason()).isEqualTo("FailedMount");
-    assertThat(eventReasons("mount")).contains("ScoreWaiting");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(eventReasons("mount")).contains("ScoreWaiting"));
   }
 
   @Test
