@@ -4,6 +4,7 @@ import dev.goldpan.api.v1alpha1.DistillationJob;
 import dev.goldpan.api.v1alpha1.DistillationJobStatus;
 import dev.goldpan.api.v1alpha1.ProgressStatus;
 import dev.goldpan.operator.progress.ProgressAuthenticator;
+import dev.goldpan.operator.progress.ProgressService;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -35,6 +36,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -289,6 +291,35 @@ public final class OperatorLoadBenchmark {
     }
   }
 
+  /**
+   * Status writes per second that {@code writers} threads get through, each server-side applying
+   * status.progress of the jobs in turn for {@code seconds}, by the operator's own write.
+   */
+  private static double statusWriteCeiling(
+      KubernetesClient client, String namespace, int jobs, int writers, int seconds)
+      throws InterruptedException {
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    AtomicInteger written = new AtomicInteger();
+    long end = System.nanoTime() + seconds * 1_000_000_000L;
+    for (int w = 0; w < writers; w++) {
+      int first = w;
+      pool.execute(
+          () -> {
+            for (int i = first; System.nanoTime() < end; i += writers) {
+              ProgressService.apply(
+                  client,
+                  namespace,
+                  jobName(i % jobs),
+                  Map.of("stage", "score", "step", i, "totalSteps", 1 << 30));
+              written.incrementAndGet();
+            }
+          });
+    }
+    pool.shutdown();
+    pool.awaitTermination(seconds + 60, TimeUnit.SECONDS);
+    return written.get() / (double) seconds;
+  }
+
   private static String jobName(int i) {
     return String.format("load-%04d", i);
   }
@@ -317,6 +348,13 @@ public final class OperatorLoadBenchmark {
           report(namespace, job, tokens[job], 0, rate * duration / jobs + 1),
           HttpResponse.BodyHandlers.discarding());
     }
+
+    // What the operator's writers can get at most: the API server's rate for the same writes.
+    double ceiling = statusWriteCeiling(client, namespace, jobs, 8, 5);
+    System.out.printf(
+        "  API server, 8 writers applying status.progress as the operator does: %.1f writes/s"
+            + " (%d jobs at one write per 2 s need %.0f)%n",
+        ceiling, jobs, jobs / 2.0);
 
     Map<String, Double> before = apiRequests(client);
     int total = rate * duration;
