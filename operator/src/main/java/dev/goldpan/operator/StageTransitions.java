@@ -40,10 +40,11 @@ import org.jboss.logging.Logger;
  * operator restarts; nothing is remembered in memory.
  *
  * <p>Events are created off the reconcile's path, by {@link #EVENT_WRITERS} threads: a reconcile
- * that started a stage used to wait for four API writes in a row (ConfigMap, Job, status, Event),
- * each 100-300 ms on a busy API server (issue 12, docs/benchmarks.md). An Event keeps the time of
- * its transition, whenever it is written. When {@link #EVENT_BACKLOG} Events wait, the reconcile
- * writes its own (nothing is dropped), and the operator writes those waiting before it stops.
+ * that recorded a transition used to wait for its Events after its own writes (a child, the
+ * status), each 100-400 ms on a busy API server (issue 12, docs/benchmarks.md). An Event keeps the
+ * time of its transition, whenever it is written. When {@link #EVENT_BACKLOG} Events wait, the
+ * reconcile writes its own (nothing is dropped), and the operator writes those waiting before it
+ * stops.
  */
 @ApplicationScoped
 public class StageTransitions {
@@ -52,15 +53,14 @@ public class StageTransitions {
   static final String JOBS_FINISHED = "goldpan.jobs.finished";
   static final String STAGE_DURATION = "goldpan.stage.duration";
   static final String RECONCILE_ERRORS = "goldpan.reconcile.errors";
+  static final int EVENT_WRITERS = 2;
+  static final int EVENT_BACKLOG = 10_000;
+  private static final Duration EVENT_DRAIN = Duration.ofSeconds(10);
 
   private final KubernetesClient client;
   private final MeterRegistry registry;
   private final Clock clock;
   private final AtomicLong eventSequence = new AtomicLong();
-
-  static final int EVENT_WRITERS = 2;
-  static final int EVENT_BACKLOG = 10_000;
-  private static final Duration EVENT_DRAIN = Duration.ofSeconds(10);
 
   private final ThreadPoolExecutor eventWriters =
       new ThreadPoolExecutor(
