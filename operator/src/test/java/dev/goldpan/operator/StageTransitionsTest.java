@@ -7,44 +7,20 @@ import dev.goldpan.api.v1alpha1.DistillationJobStatus;
 import dev.goldpan.api.v1alpha1.Phase;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import java.time.Clock;
-import java.util.HashMap;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Events leave the reconcile's path but are not lost: the operator writes them before it stops. */
+@EnableKubernetesMockClient(crud = true)
 class StageTransitionsTest {
 
   private static final String NAMESPACE = "events";
 
-  private KubernetesMockServer server;
   private KubernetesClient client;
-
-  @BeforeEach
-  void start() {
-    server =
-        new KubernetesMockServer(
-            new io.fabric8.mockwebserver.Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(),
-            false);
-    server.init();
-    client = server.createClient();
-  }
-
-  @AfterEach
-  void stop() {
-    client.close();
-    server.destroy();
-  }
 
   @Test
   void everyEventRecordedBeforeAStopIsWrittenByTheTimeItReturns() {
