@@ -105,6 +105,13 @@ final class BenchmarkCommand implements Callable<Integer> {
           "Also record libtorch's profile of the timed DM iterations into this Chrome trace file.")
   Path profile;
 
+  @Option(
+      names = "--profile-evaluation",
+      description =
+          "Also record libtorch's profile of the timed evaluation epochs into this Chrome trace"
+              + " file.")
+  Path profileEvaluation;
+
   private static final int WARMUP = 3;
 
   @Override
@@ -211,6 +218,9 @@ final class BenchmarkCommand implements Callable<Integer> {
           random,
           0,
           Progress.NONE);
+      if (profileEvaluation != null) {
+        ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+      }
       Clock clock = new Clock();
       ClassifierTraining.train(
           manager,
@@ -221,6 +231,9 @@ final class BenchmarkCommand implements Callable<Integer> {
           0,
           Progress.NONE);
       clock.put(result, "evaluationEpochs", evalEpochs);
+      if (profileEvaluation != null) {
+        ai.djl.pytorch.jni.JniUtils.stopProfile(profileEvaluation.toString());
+      }
     }
     System.out.println(result);
     return 0;

@@ -9,7 +9,6 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
-import ai.djl.nn.pooling.Pool;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
@@ -114,23 +113,19 @@ public final class ConvNet implements Network {
   }
 
   /**
-   * 2x2 average pooling with stride 2. Without autograd it is a depthwise convolution with a
-   * constant 1/4 kernel, which computes the same sums in under half the time: libtorch 2.7's CPU
-   * avg_pool2d is a scalar loop over NCHW and was 16 % of a DM iteration at width 128, most of it
-   * on the real batch, which needs no backward pass. With autograd it stays avg_pool2d, whose
-   * backward pass is the cheaper of the two.
+   * 2x2 average pooling with stride 2, as a depthwise convolution with a constant 1/4 kernel, which
+   * computes the same sums: libtorch 2.7's CPU avg_pool2d is a scalar loop over NCHW and was 16 %
+   * of a DM iteration at width 128. With autograd too: forward and backward together, the
+   * convolution took 0.35-0.43 of avg_pool2d's time on the activations of evaluation, scoring and
+   * DM (40-100 images at width 32, 8-16 at width 128; docs/benchmarks.md).
    */
   private NDArray averagePool(NDArray x, int block) {
-    if (JniUtils.isGradMode()) {
-      return Pool.avgPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false, true);
-    }
     NDArray kernel = poolingKernels.get(block);
-    Shape stride = new Shape(2, 2);
     return Conv2d.conv2d(
             x,
             kernel,
             null,
-            stride,
+            new Shape(2, 2),
             new Shape(0, 0),
             new Shape(1, 1),
             (int) kernel.getShape().get(0))

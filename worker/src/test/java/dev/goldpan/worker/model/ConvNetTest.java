@@ -71,7 +71,7 @@ class ConvNetTest {
     return pooled;
   }
 
-  /** Also both pooling paths: without autograd (a convolution) and with it (avg_pool2d). */
+  /** Also under autograd, which the training and the synthetic images' passes record. */
   @Test
   void bothInstanceNormPathsEqualTheDirectComputation() {
     Engine.getInstance().setRandomSeed(5);
@@ -91,7 +91,6 @@ class ConvNetTest {
 
       float[] affineEmbedding = affine.embed(images).toFloatArray();
       float[] plainEmbedding = plain.embed(images).toFloatArray();
-      // Under autograd the pooling takes its other path (avg_pool2d instead of a convolution).
       float[] recordedEmbedding;
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         recordedEmbedding = affine.embed(images).toFloatArray();
