@@ -116,8 +116,8 @@ public final class ConvNet implements Network {
    * 2x2 average pooling with stride 2, as a depthwise convolution with a constant 1/4 kernel, which
    * computes the same sums: libtorch 2.7's CPU avg_pool2d is a scalar loop over NCHW and was 16 %
    * of a DM iteration at width 128. With autograd too: forward and backward together, the
-   * convolution took 0.35-0.43 of avg_pool2d's time on the activations of evaluation, scoring and
-   * DM (40-100 images at width 32, 8-16 at width 128; docs/benchmarks.md).
+   * convolution took a third to a half of avg_pool2d's time (0.32-0.56) on the activations of
+   * evaluation, scoring and DM (40-100 images at width 32, 8-16 at width 128; docs/benchmarks.md).
    */
   private NDArray averagePool(NDArray x, int block) {
     NDArray kernel = poolingKernels.get(block);
