@@ -180,9 +180,7 @@ final class BenchmarkCommand implements Callable<Integer> {
         matching.step();
       }
       ArrayNode rss = result.putArray("rssMiB");
-      if (profile != null) {
-        ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
-      }
+      startProfile(profile);
       Clock clock = new Clock();
       for (int i = 0; i < dmIterations; i++) {
         matching.step();
@@ -191,9 +189,7 @@ final class BenchmarkCommand implements Callable<Integer> {
         }
       }
       clock.put(result, "dmIterations", dmIterations);
-      if (profile != null) {
-        ai.djl.pytorch.jni.JniUtils.stopProfile(profile.toString());
-      }
+      stopProfile(profile);
     }
 
     try (NDManager manager = NDManager.newBaseManager(StageContext.device())) {
@@ -218,9 +214,7 @@ final class BenchmarkCommand implements Callable<Integer> {
           random,
           0,
           Progress.NONE);
-      if (profileEvaluation != null) {
-        ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
-      }
+      startProfile(profileEvaluation);
       Clock clock = new Clock();
       ClassifierTraining.train(
           manager,
@@ -231,12 +225,24 @@ final class BenchmarkCommand implements Callable<Integer> {
           0,
           Progress.NONE);
       clock.put(result, "evaluationEpochs", evalEpochs);
-      if (profileEvaluation != null) {
-        ai.djl.pytorch.jni.JniUtils.stopProfile(profileEvaluation.toString());
-      }
+      stopProfile(profileEvaluation);
     }
     System.out.println(result);
     return 0;
+  }
+
+  /** Starts libtorch's CPU profiler when {@code file} is set. */
+  private static void startProfile(Path file) {
+    if (file != null) {
+      ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+    }
+  }
+
+  /** Stops the profiler that {@link #startProfile} started and writes its Chrome trace. */
+  private static void stopProfile(Path file) {
+    if (file != null) {
+      ai.djl.pytorch.jni.JniUtils.stopProfile(file.toString());
+    }
   }
 
   private static int[] shuffled(int n, Random random) {
