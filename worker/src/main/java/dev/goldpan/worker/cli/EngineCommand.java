@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.goldpan.worker.engine.NativeAllocator;
 import dev.goldpan.worker.stage.StageContext;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,12 +33,13 @@ final class EngineCommand implements Callable<Integer> {
       throw new IllegalStateException("the engine computed 1*6 = " + sum);
     }
     System.out.printf(
-        "engine: %s %s, gpus: %d, device: %s, library: %s%n",
+        "engine: %s %s, gpus: %d, device: %s, library: %s, allocator: %s%n",
         engine.getEngineName(),
         engine.getVersion(),
         engine.getGpuCount(),
         StageContext.deviceName(),
-        System.getProperty("ai.djl.pytorch.library_path", nativeLibraryDirectory()));
+        System.getProperty("ai.djl.pytorch.library_path", nativeLibraryDirectory()),
+        NativeAllocator.tune());
     return 0;
   }
 

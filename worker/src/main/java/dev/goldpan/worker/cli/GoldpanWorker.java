@@ -2,6 +2,7 @@ package dev.goldpan.worker.cli;
 
 import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.StorageException;
+import dev.goldpan.worker.engine.NativeAllocator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -34,6 +35,7 @@ public final class GoldpanWorker {
     if (System.getProperty("ai.djl.offline") == null) {
       System.setProperty("ai.djl.offline", "true");
     }
+    NativeAllocator.tune();
     CommandLine commandLine = new CommandLine(new GoldpanWorker());
     commandLine.setExitCodeExceptionMapper(GoldpanWorker::exitCode);
     commandLine.setExecutionExceptionHandler(
