@@ -14,11 +14,11 @@ import java.util.Map;
  * JVM, not the process's first thread, so glibc serves them from a secondary arena, and its dynamic
  * thresholds return freed activations to the kernel (heap shrinking, and mmap for anything above a
  * threshold that starts at 128 KiB) only to fault the same pages in again on the next step: the
- * width-32 benchmark took 1.0-1.6 M minor page faults and 2.2-3.5 s of system time per run, where
- * the same loops in Python take few (docs/benchmarks.md). Fixed thresholds keep blocks up to {@link
- * #MMAP_THRESHOLD} in the arena and give memory back only when more than {@link #TRIM_THRESHOLD} is
- * free at its top; the faults fell to about 0.2 M and evaluation and scoring ran 15-30 % faster.
- * The peak stays the peak of what is allocated: freed blocks are reused, not added to.
+ * width-32 benchmark took 1.0-1.6 M minor page faults and 2.2-3.5 s of system time per run
+ * (docs/benchmarks.md). Fixed thresholds keep blocks up to {@link #MMAP_THRESHOLD} in the arena and
+ * give memory back only when more than {@link #TRIM_THRESHOLD} is free at its top; the faults fell
+ * to 0.1-0.3 M, and DM, scoring and evaluation ran 7-30 % faster per CPU second. Peak memory did
+ * not grow (bench/scale.sh): freed blocks are reused, not added to.
  *
  * <p>Left alone when the environment sets malloc's thresholds or glibc's tunables (the user's
  * choice wins) and on platforms other than Linux with glibc.
