@@ -39,7 +39,7 @@ public final class NativeAllocator {
   /**
    * Free memory an arena keeps at its top when it trims, and what it adds when it grows. As large
    * as a secondary arena's heap (64 MiB): without it glibc unmaps such a heap whenever it is
-   * entirely free, whatever the trim threshold, and the width-128 benchmark still took 1.5-1.6 M
+   * entirely free, whatever the trim threshold, and the width-128 benchmark still took 1.0-1.6 M
    * faults (0.8 M with it).
    */
   static final int TOP_PAD = 64 << 20;
