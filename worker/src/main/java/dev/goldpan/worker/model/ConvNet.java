@@ -1,20 +1,12 @@
 package dev.goldpan.worker.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.LayerNorm;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The ConvNet of the DC/DM/DSA papers: {@code depth} blocks of 3x3 convolution ({@code width}
@@ -22,33 +14,26 @@ import java.util.Map;
  * papers' code, a 1-channel 28x28 input is padded by 3 in the first convolution so that it is
  * treated as 32x32.
  *
- * <p>Instance norm normalises each (sample, channel) plane. Without {@code affine} (distillation's
- * throwaway networks, whose scale would be 1 and shift 0) it is the fused layer norm over the plane
- * ([N*C, H*W]); with it, the fused batch norm over [1, N*C, H, W] applies the per-channel scale and
- * shift in the same pass. Both are exact and much faster than composing mean and variance.
+ * <p>Instance norm and ReLU run as one call into libtorch ({@link ScriptedKernels}): group norm
+ * with one group per channel, as the reference's GroupNorm(C, C), then ReLU in place, as its
+ * ReLU(inplace=True). Without {@code affine} (distillation's throwaway networks) the norm has no
+ * scale and shift.
  */
 public final class ConvNet implements Network {
-
-  private static final float EPSILON = 1e-5f;
 
   private final List<NDArray> convWeights = new ArrayList<>();
   private final List<NDArray> convBiases = new ArrayList<>();
   private final List<NDArray> normScales = new ArrayList<>();
   private final List<NDArray> normShifts = new ArrayList<>();
-  private final List<NDArray> planeOnes = new ArrayList<>();
-  private final List<NDArray> planeZeros = new ArrayList<>();
   private final List<NDArray> poolingKernels = new ArrayList<>();
   private final NDArray classifierWeight;
   private final NDArray classifierBias;
   private final int firstPadding;
   private final boolean affine;
   private final long activationBytesPerImage;
-  private final NDManager manager;
-  private final Map<Long, NDList> runningStatistics = new HashMap<>();
 
   private ConvNet(NDManager manager, NetworkShape shape, int depth, int width, boolean affine) {
     this.affine = affine;
-    this.manager = manager;
     this.firstPadding = shape.channels() == 1 && shape.height() == 28 ? 3 : 1;
     int inChannels = shape.channels();
     int rows = shape.height() + 2 * firstPadding - 2;
@@ -59,11 +44,7 @@ public final class ConvNet implements Network {
       int fanIn = inChannels * 9;
       convWeights.add(Init.uniform(manager, fanIn, new Shape(width, inChannels, 3, 3)));
       convBiases.add(Init.uniform(manager, fanIn, new Shape(width)));
-      if (!affine) {
-        // The fused layer norm wants an element-wise scale and shift over the plane: 1 and 0.
-        planeOnes.add(manager.ones(new Shape((long) rows * columns)));
-        planeZeros.add(manager.zeros(new Shape((long) rows * columns)));
-      } else {
+      if (affine) {
         normScales.add(manager.ones(new Shape(width)));
         normShifts.add(manager.zeros(new Shape(width)));
       }
@@ -105,8 +86,14 @@ public final class ConvNet implements Network {
                       unit,
                       1)
                   .singletonOrThrow());
-      x = released(x, images, instanceNorm(x, block));
-      x = released(x, images, Activation.relu(x));
+      x =
+          released(
+              x,
+              images,
+              affine
+                  ? ScriptedKernels.instanceNormRelu(
+                      x, normScales.get(block), normShifts.get(block))
+                  : ScriptedKernels.instanceNormRelu(x));
       x = released(x, images, averagePool(x, block));
     }
     return released(x, images, x.reshape(x.getShape().get(0), -1));
@@ -143,61 +130,6 @@ public final class ConvNet implements Network {
       input.close();
     }
     return output;
-  }
-
-  private NDArray instanceNorm(NDArray x, int block) {
-    Shape shape = x.getShape();
-    long planes = shape.get(0) * shape.get(1);
-    if (affine) {
-      // Instance norm with its per-channel scale and shift in one fused kernel: batch norm in
-      // training mode over [1, N*C, H, W] (as PyTorch's own instance_norm does), the scale and
-      // shift tiled over the samples. The running statistics it updates are never read.
-      NDList running = runningStatistics(planes);
-      long samples = shape.get(0);
-      try (NDArray planar = x.reshape(1, planes, shape.get(2), shape.get(3));
-          NDArray scale = normScales.get(block).tile(samples);
-          NDArray shift = normShifts.get(block).tile(samples);
-          NDArray normalised =
-              JniUtils.batchNorm(
-                  (PtNDArray) planar,
-                  (PtNDArray) running.get(0),
-                  (PtNDArray) running.get(1),
-                  (PtNDArray) scale,
-                  (PtNDArray) shift,
-                  true,
-                  0.1,
-                  EPSILON)) {
-        return normalised.reshape(shape);
-      }
-    }
-    long planeSize = shape.get(2) * shape.get(3);
-    try (NDArray planar = x.reshape(planes, planeSize);
-        NDArray normalised =
-            LayerNorm.layerNorm(
-                    planar,
-                    new Shape(planeSize),
-                    planeOnes.get(block),
-                    planeZeros.get(block),
-                    EPSILON)
-                .singletonOrThrow()) {
-      return normalised.reshape(shape);
-    }
-  }
-
-  /**
-   * Running mean and variance buffers for {@code planes} planes, made once per batch size and kept
-   * for the life of the network: batch norm in training mode needs them but its output does not
-   * depend on them.
-   */
-  private NDList runningStatistics(long planes) {
-    return runningStatistics.computeIfAbsent(
-        planes,
-        size -> {
-          NDList buffers =
-              new NDList(manager.zeros(new Shape(size)), manager.ones(new Shape(size)));
-          NDScope.unregister(buffers);
-          return buffers;
-        });
   }
 
   @Override
