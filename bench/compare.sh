@@ -102,8 +102,10 @@ benchmark() {
   local threads
   threads=$(djl_threads "goldpan-$width")
   echo "width $width: pytorch throughput ${flags[*]} --threads $threads" >&2
-  run_logged "pytorch-$width" "$PYTHON" bench/pytorch_reference.py throughput "${flags[@]}" \
-    --threads "$threads"
+  # OpenMP's own thread count too, as for the original below: without it Debian's PyTorch kept a
+  # second thread busy (4 s of system time in a 9 s run), which the CPU-time rates counted.
+  run_logged "pytorch-$width" env OMP_NUM_THREADS="$threads" \
+    "$PYTHON" bench/pytorch_reference.py throughput "${flags[@]}" --threads "$threads"
 }
 
 # original WIDTH ITERATIONS: the original main_DM.py's iteration times at one width, in
