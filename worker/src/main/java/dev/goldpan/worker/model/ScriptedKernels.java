@@ -83,7 +83,7 @@ final class ScriptedKernels {
    * The TorchScript archive (format version 3) of a module of class {@code __torch__.Kernel}
    * without parameters whose only method is {@code method}.
    */
-  static byte[] archive(String method) {
+  private static byte[] archive(String method) {
     String code =
         "class Kernel(Module):\n"
             + "  __parameters__ = []\n"
