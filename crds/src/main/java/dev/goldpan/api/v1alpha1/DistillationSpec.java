@@ -38,6 +38,10 @@ public class DistillationSpec {
       "Initialise the synthetic images from random real samples of each class (drawn before pruning, so every selection setting with the same seed starts alike) or from noise; when unset, noise for dc and real for dsa and dm, as in the reference.")
   private SyntheticInit init;
 
+  @JsonPropertyDescription(
+      "Number format of dm's real-data embeddings, the targets that the synthetic images are matched to (no gradient flows through them): bfloat16 computes them on the CPU's matrix units (AMX, AVX512-BF16) or a GPU's tensor cores, float32 as the reference does; auto picks bfloat16 where the device computes it natively and float32 elsewhere. The synthetic images' embeddings and gradients are float32 in every case; dc and dsa compute in float32.")
+  private EmbeddingPrecision realEmbeddingPrecision = EmbeddingPrecision.AUTO;
+
   @Min(1)
   @Max(1000)
   @JsonPropertyDescription("Class shards distilled by separate pods.")
@@ -101,6 +105,14 @@ public class DistillationSpec {
 
   public void setInit(SyntheticInit init) {
     this.init = init;
+  }
+
+  public EmbeddingPrecision getRealEmbeddingPrecision() {
+    return realEmbeddingPrecision;
+  }
+
+  public void setRealEmbeddingPrecision(EmbeddingPrecision realEmbeddingPrecision) {
+    this.realEmbeddingPrecision = realEmbeddingPrecision;
   }
 
   public Integer getParallelism() {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.goldpan.api.v1alpha1.CausalKeep;
 import dev.goldpan.api.v1alpha1.DatasetFormat;
+import dev.goldpan.api.v1alpha1.EmbeddingPrecision;
 import dev.goldpan.api.v1alpha1.ModelSpec;
 import dev.goldpan.worker.data.DatasetReaders;
 import dev.goldpan.worker.data.ImageSet;
@@ -17,6 +18,7 @@ import dev.goldpan.worker.engine.ClassifierTraining;
 import dev.goldpan.worker.engine.DevicePool;
 import dev.goldpan.worker.engine.DistributionMatching;
 import dev.goldpan.worker.engine.NativeAllocator;
+import dev.goldpan.worker.engine.NativeBfloat16;
 import dev.goldpan.worker.model.DsaAugmentation;
 import dev.goldpan.worker.model.NetworkShape;
 import dev.goldpan.worker.model.Networks;
@@ -101,6 +103,13 @@ final class BenchmarkCommand implements Callable<Integer> {
   int poolPerClass = Integer.MAX_VALUE;
 
   @Option(
+      names = "--real-embedding-precision",
+      description =
+          "Number format of DM's real-data embeddings, as spec.distillation.realEmbeddingPrecision:"
+              + " auto, float32 or bfloat16 (default: ${DEFAULT-VALUE}).")
+  EmbeddingPrecision realEmbeddingPrecision = EmbeddingPrecision.AUTO;
+
+  @Option(
       names = "--profile",
       description =
           "Also record libtorch's profile of the timed DM iterations into this Chrome trace file.")
@@ -173,6 +182,9 @@ final class BenchmarkCommand implements Callable<Integer> {
                 1f,
                 0L,
                 java.util.stream.IntStream.range(0, classes).toArray())) {
+      matching.setRealInBfloat16(
+          NativeBfloat16.resolve(realEmbeddingPrecision, manager.getDevice()));
+      result.put("realEmbeddingPrecision", matching.realInBfloat16() ? "bfloat16" : "float32");
       if (causalInterval > 0) {
         matching.setCausalSelection(
             new CausalSelection(

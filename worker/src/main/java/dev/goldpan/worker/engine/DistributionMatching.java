@@ -64,12 +64,34 @@ public final class DistributionMatching extends Distiller {
         classIds);
   }
 
+  /**
+   * Whether the real batches' embeddings are computed in bfloat16 ({@link
+   * Network#embedInBfloat16}); they are targets only, no gradient flows through them. Each
+   * iteration's network then has its parameters rounded to bfloat16 values, so that the synthetic
+   * side (float32, with gradients) computes the same function.
+   */
+  private boolean realInBfloat16;
+
+  /** Computes the real batches' embeddings in bfloat16 from now on (or in float32 again). */
+  public void setRealInBfloat16(boolean realInBfloat16) {
+    this.realInBfloat16 = realInBfloat16;
+  }
+
+  /** Whether the real batches' embeddings are computed in bfloat16. */
+  public boolean realInBfloat16() {
+    return realInBfloat16;
+  }
+
   /** One iteration; {@link #loss()} is then the loss before its update. */
   @Override
   public void step() {
     Random random = iterationRandom();
     try (NDScope scope = new NDScope()) {
       Network network = Networks.create(manager, model, shape, false);
+      if (realInBfloat16) {
+        // The same function on both sides: only the real side's activations are rounded.
+        network.roundParametersToBfloat16();
+      }
       if (causalSelection != null && causalSelection.due(iteration)) {
         pools = reselect(random);
       }
@@ -142,7 +164,7 @@ public final class DistributionMatching extends Distiller {
     JniUtils.setGradMode(false);
     try {
       NDArray realBatch = augment(real.images(indices), plans, 0, realRows);
-      realMeans = classMeans(embedInChunks(network, realBatch), realRows);
+      realMeans = classMeans(embedInChunks(network, realBatch, realInBfloat16), realRows);
     } finally {
       JniUtils.setGradMode(recording);
     }
@@ -159,11 +181,14 @@ public final class DistributionMatching extends Distiller {
    * fraction of the memory, which stays in the CPU's cache and is reused by the allocator instead
    * of mapping fresh pages for every layer.
    */
-  private static NDArray embedInChunks(Network network, NDArray images) {
+  private static NDArray embedInChunks(Network network, NDArray images, boolean bfloat16) {
     return Batches.inPasses(
         Math.toIntExact(images.getShape().get(0)),
         network.rowsPerPass(),
-        (from, to) -> network.embed(images.get(from + ":" + to)));
+        (from, to) -> {
+          NDArray chunk = images.get(from + ":" + to);
+          return bfloat16 ? network.embedInBfloat16(chunk) : network.embed(chunk);
+        });
   }
 
   /** Per block of {@code rows[c]} consecutive rows of {@code embedded}, its mean: [blocks, D]. */

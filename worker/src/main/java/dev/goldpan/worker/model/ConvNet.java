@@ -99,6 +99,14 @@ public final class ConvNet implements Network {
     return released(x, images, x.reshape(x.getShape().get(0), -1));
   }
 
+  @Override
+  public NDArray embedInBfloat16(NDArray images) {
+    if (affine) {
+      return embed(images);
+    }
+    return ScriptedKernels.bfloat16Embedding(images, convWeights, convBiases, firstPadding);
+  }
+
   /**
    * 2x2 average pooling with stride 2, as a depthwise convolution with a constant 1/4 kernel, which
    * computes the same sums: libtorch 2.7's CPU avg_pool2d is a scalar loop over NCHW and was 16 %

@@ -9,6 +9,23 @@ public interface Network {
   /** Features before the classifier, [N, D], for images [N, C, H, W]. */
   NDArray embed(NDArray images);
 
+  /**
+   * {@link #embed} without autograd, computed in bfloat16 where this network has such a path (and
+   * in float32 where it has not), returned in float32.
+   */
+  default NDArray embedInBfloat16(NDArray images) {
+    return embed(images);
+  }
+
+  /**
+   * Rounds every parameter in place to the nearest bfloat16 value: the network then computes the
+   * same function in float32 ({@link #embed}) and in bfloat16 ({@link #embedInBfloat16}) up to the
+   * rounding of activations alone.
+   */
+  default void roundParametersToBfloat16() {
+    parameters().forEach(ScriptedKernels::roundToBfloat16);
+  }
+
   /** Class scores, [N, classes]. */
   NDArray logits(NDArray images);
 

@@ -12,6 +12,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -42,14 +45,22 @@ final class ScriptedKernels {
         return torch.relu_(_0)
       """;
 
+  /** Rounds every value of x in place to the nearest bfloat16 (ties to even), keeping float32. */
+  private static final String ROUND_TO_BFLOAT16 =
+      """
+      def forward(self: __torch__.Kernel, x: Tensor) -> Tensor:
+        return torch.copy_(x, torch.to(torch.to(x, 15), 6))
+      """;
+
   /** The kernels, loaded on first use and kept for the life of the process. */
   private static final class Loaded {
     private static final PtNDManager MANAGER = (PtNDManager) NDManager.newBaseManager();
     static final PtSymbolBlock INSTANCE_NORM_RELU = load(ScriptedKernels.INSTANCE_NORM_RELU);
     static final PtSymbolBlock PLAIN_INSTANCE_NORM_RELU =
         load(ScriptedKernels.PLAIN_INSTANCE_NORM_RELU);
+    static final PtSymbolBlock ROUND_TO_BFLOAT16 = load(ScriptedKernels.ROUND_TO_BFLOAT16);
 
-    private static PtSymbolBlock load(String method) {
+    static PtSymbolBlock load(String method) {
       try {
         return JniUtils.loadModule(MANAGER, new ByteArrayInputStream(archive(method)), true, false);
       } catch (IOException e) {
@@ -58,7 +69,67 @@ final class ScriptedKernels {
     }
   }
 
+  /** ConvNet's bfloat16 embeddings, per (depth, first padding), loaded on first use. */
+  private static final Map<List<Integer>, PtSymbolBlock> BFLOAT16_EMBEDDINGS =
+      new ConcurrentHashMap<>();
+
+  /** TorchScript's numbers for the bfloat16 and float32 scalar types. */
+  private static final int BFLOAT16 = 15;
+
+  private static final int FLOAT32 = 6;
+
   private ScriptedKernels() {}
+
+  /**
+   * ConvNet's embedding with a norm without scale and shift, computed in bfloat16 and returned in
+   * float32: per block, convolution ({@code weights[b]}, {@code biases[b]}, padding {@code
+   * firstPadding} in the first block and 1 after), instance norm, ReLU and 2x2 average pooling (as
+   * a depthwise convolution, as {@link ConvNet} pools); then each image's features flattened in
+   * (channel, row, column) order. The convolutions run on the CPU's matrix units where it has them
+   * (AMX) and on a CUDA device's tensor cores; group norm accumulates its statistics in float32.
+   */
+  static NDArray bfloat16Embedding(
+      NDArray images, List<NDArray> weights, List<NDArray> biases, int firstPadding) {
+    int depth = weights.size();
+    PtSymbolBlock kernel =
+        BFLOAT16_EMBEDDINGS.computeIfAbsent(
+            List.of(depth, firstPadding),
+            key -> Loaded.load(bfloat16EmbeddingMethod(depth, firstPadding)));
+    NDArray[] inputs = new NDArray[1 + 2 * depth];
+    inputs[0] = images;
+    for (int block = 0; block < depth; block++) {
+      inputs[1 + 2 * block] = weights.get(block);
+      inputs[2 + 2 * block] = biases.get(block);
+    }
+    return run(kernel, inputs);
+  }
+
+  /** The TorchScript method of {@link #bfloat16Embedding} for {@code depth} blocks. */
+  private static String bfloat16EmbeddingMethod(int depth, int firstPadding) {
+    StringBuilder parameters = new StringBuilder();
+    StringBuilder body = new StringBuilder("  x0 = torch.to(x, %d)\n".formatted(BFLOAT16));
+    for (int block = 0; block < depth; block++) {
+      int padding = block == 0 ? firstPadding : 1;
+      parameters.append(", w%d: Tensor, b%d: Tensor".formatted(block, block));
+      body.append(
+          """
+            c{b} = torch.conv2d(x{b}, torch.to(w{b}, {bf16}), torch.to(b{b}, {bf16}), [1, 1], [{p}, {p}])
+            n{b} = torch.relu_(torch.group_norm(c{b}, torch.size(c{b}, 1), None, None, 1.0000000000000001e-05))
+            k{b} = torch.new_full(n{b}, [torch.size(n{b}, 1), 1, 2, 2], 0.25)
+            x{next} = torch.conv2d(n{b}, k{b}, None, [2, 2], [0, 0], [1, 1], torch.size(n{b}, 1))
+          """
+              .replace("{b}", Integer.toString(block))
+              .replace("{next}", Integer.toString(block + 1))
+              .replace("{bf16}", Integer.toString(BFLOAT16))
+              .replace("{p}", Integer.toString(padding)));
+    }
+    body.append(
+        "  return torch.to(torch.reshape(x{d}, [torch.size(x{d}, 0), -1]), {f32})\n"
+            .replace("{d}", Integer.toString(depth))
+            .replace("{f32}", Integer.toString(FLOAT32)));
+    return "def forward(self: __torch__.Kernel, x: Tensor%s) -> Tensor:\n%s"
+        .formatted(parameters, body);
+  }
 
   /**
    * Instance norm of {@code x} [N, C, H, W] over each (sample, channel) plane (biased variance,
@@ -72,6 +143,17 @@ final class ScriptedKernels {
   /** Instance norm of {@code x} [N, C, H, W] over each (sample, channel) plane, then ReLU. */
   static NDArray instanceNormRelu(NDArray x) {
     return run(Loaded.PLAIN_INSTANCE_NORM_RELU, x);
+  }
+
+  /** Rounds every value of {@code x} in place to the nearest bfloat16 value. */
+  static void roundToBfloat16(NDArray x) {
+    boolean recording = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try {
+      run(Loaded.ROUND_TO_BFLOAT16, x).close();
+    } finally {
+      JniUtils.setGradMode(recording);
+    }
   }
 
   /** Runs {@code kernel}'s forward on {@code inputs}, recording autograd when it is on. */

@@ -15,6 +15,7 @@ import dev.goldpan.worker.engine.DevicePool;
 import dev.goldpan.worker.engine.Distiller;
 import dev.goldpan.worker.engine.DistributionMatching;
 import dev.goldpan.worker.engine.GradientMatching;
+import dev.goldpan.worker.engine.NativeBfloat16;
 import dev.goldpan.worker.io.ImageGrid;
 import dev.goldpan.worker.io.NpyArray;
 import dev.goldpan.worker.io.Npz;
@@ -215,29 +216,34 @@ public final class DistillStage {
             : null;
     DevicePool pool = DevicePool.upload(manager, real);
     float learningRate = spec.getLearningRate().floatValue();
-    return spec.getAlgorithm() == Algorithm.DM
-        ? new DistributionMatching(
-            manager,
-            job.getModel(),
-            pool,
-            initial,
-            pools,
-            augmentation,
-            batchReal,
-            learningRate,
-            seed,
-            classIds)
-        : new GradientMatching(
-            manager,
-            job.getModel(),
-            pool,
-            initial,
-            pools,
-            augmentation,
-            batchReal,
-            learningRate,
-            seed,
-            classIds);
+    if (spec.getAlgorithm() == Algorithm.DM) {
+      DistributionMatching matching =
+          new DistributionMatching(
+              manager,
+              job.getModel(),
+              pool,
+              initial,
+              pools,
+              augmentation,
+              batchReal,
+              learningRate,
+              seed,
+              classIds);
+      matching.setRealInBfloat16(
+          NativeBfloat16.resolve(spec.getRealEmbeddingPrecision(), manager.getDevice()));
+      return matching;
+    }
+    return new GradientMatching(
+        manager,
+        job.getModel(),
+        pool,
+        initial,
+        pools,
+        augmentation,
+        batchReal,
+        learningRate,
+        seed,
+        classIds);
   }
 
   /** The classes of shard {@code shard}: c with c mod shards == shard. */

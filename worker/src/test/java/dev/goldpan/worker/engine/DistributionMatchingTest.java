@@ -255,4 +255,57 @@ class DistributionMatchingTest {
       }
     }
   }
+
+  @Test
+  void bfloat16RealEmbeddingsStepAlmostAsFloat32() {
+    Random random = new Random(6);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      ImageSet real = realSet(random);
+      ImageSet syn = noise(random, CLASSES * IMAGES_PER_CLASS);
+      float[][] steps = new float[2][];
+      for (int run = 0; run < 2; run++) {
+        // The same draws on both runs: networks, real batches and DSA from the same seeds.
+        Engine.getInstance().setRandomSeed(6);
+        try (DistributionMatching dm =
+            new DistributionMatching(
+                manager,
+                model(Architecture.CONVNET, 2, 16),
+                TestPools.asIs(manager, real),
+                syn,
+                allPools(),
+                new DsaAugmentation(8, 8),
+                PER_CLASS,
+                1f,
+                5L,
+                new int[] {0, 1})) {
+          dm.setRealInBfloat16(run == 1);
+          for (int iteration = 0; iteration < 3; iteration++) {
+            dm.step();
+          }
+          float[] after = dm.syntheticImages().toFloatArray();
+          steps[run] = new float[after.length];
+          for (int i = 0; i < after.length; i++) {
+            steps[run][i] = after[i] - syn.pixels()[i];
+          }
+        }
+      }
+
+      double dot = 0;
+      double exact = 0;
+      double reduced = 0;
+      double difference = 0;
+      for (int i = 0; i < steps[0].length; i++) {
+        dot += steps[0][i] * (double) steps[1][i];
+        exact += steps[0][i] * (double) steps[0][i];
+        reduced += steps[1][i] * (double) steps[1][i];
+        difference += Math.pow(steps[0][i] - steps[1][i], 2);
+      }
+      assertThat(exact).isGreaterThan(1e-6);
+      // The runs differ (bfloat16 was used), and the synthetic images moved the same way.
+      assertThat(difference).isGreaterThan(1e-12 * exact);
+      System.out.println(
+          "COS " + dot / Math.sqrt(exact * reduced) + " rel " + Math.sqrt(difference / exact));
+      assertThat(dot / Math.sqrt(exact * reduced)).isGreaterThan(0.99);
+    }
+  }
 }

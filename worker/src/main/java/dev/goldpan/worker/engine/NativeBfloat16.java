@@ -1,0 +1,67 @@
+package dev.goldpan.worker.engine;
+
+import ai.djl.Device;
+import ai.djl.util.cuda.CudaUtils;
+import dev.goldpan.api.v1alpha1.EmbeddingPrecision;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Whether a device computes bfloat16 natively, and so which number format {@code
+ * distillation.realEmbeddingPrecision: auto} stands for. A CPU counts when Linux lists AMX's or
+ * AVX512-BF16's bfloat16 instructions among its flags (oneDNN then runs bfloat16 convolutions on
+ * them; without them it emulates bfloat16, slower than float32); a CUDA device counts from compute
+ * capability 8.0 (Ampere), whose tensor cores take bfloat16.
+ */
+public final class NativeBfloat16 {
+
+  private static final Set<String> CPU_FLAGS = Set.of("amx_bf16", "avx512_bf16");
+  private static final Pattern FLAGS_LINE = Pattern.compile("^flags\\s*:(.*)$");
+
+  private NativeBfloat16() {}
+
+  /** {@code precision} resolved for {@code device}: true for bfloat16, false for float32. */
+  public static boolean resolve(EmbeddingPrecision precision, Device device) {
+    return switch (precision == null ? EmbeddingPrecision.AUTO : precision) {
+      case FLOAT32 -> false;
+      case BFLOAT16 -> true;
+      case AUTO -> supported(device);
+    };
+  }
+
+  /** Whether {@code device} computes bfloat16 natively. */
+  public static boolean supported(Device device) {
+    if (device.isGpu()) {
+      String capability = CudaUtils.getComputeCapability(device.getDeviceId());
+      return Integer.parseInt(capability) >= 80;
+    }
+    return cpuFlagsInclude(Path.of("/proc/cpuinfo"));
+  }
+
+  /** Whether the first {@code flags} line of {@code cpuinfo} names a bfloat16 instruction set. */
+  static boolean cpuFlagsInclude(Path cpuinfo) {
+    try {
+      for (String line : Files.readAllLines(cpuinfo)) {
+        var matcher = FLAGS_LINE.matcher(line);
+        if (matcher.matches()) {
+          for (String flag : matcher.group(1).trim().split("\\s+")) {
+            if (CPU_FLAGS.contains(flag)) {
+              return true;
+            }
+          }
+          return false;
+        }
+      }
+      return false;
+    } catch (NoSuchFileException e) {
+      return false;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + cpuinfo, e);
+    }
+  }
+}
