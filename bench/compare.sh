@@ -24,9 +24,14 @@
 # 200 iterations, batchReal 64, width 32, 2 evaluation models x 50 epochs, seed 1) through
 # `goldpan-worker run` and through the reference's accuracy mode, and prints both accuracies.
 #
+# Goldpan's DM computes its real-data embeddings as distillation.realEmbeddingPrecision says
+# (auto: bfloat16 on a CPU with AMX or AVX512-BF16); the scripts compute in float32. The first
+# lines of the output say which; REAL_EMBEDDING_PRECISION=float32 times Goldpan in float32 too.
+#
 # Builds nothing: needs worker/target/goldpan-worker.jar (mvn -B -DskipTests package).
 # Environment: DATA (Fashion-MNIST IDX directory, default /usr/share/datasets/fashion-mnist),
-# THREADS (intra-op threads of all engines, default: DJL's default), ORIGINAL (see above).
+# THREADS (intra-op threads of all engines, default: DJL's default), ORIGINAL (see above),
+# REAL_EMBEDDING_PRECISION (auto, float32 or bfloat16; default auto).
 set -euo pipefail
 
 script=$(readlink -f "$0")
@@ -36,6 +41,7 @@ PYTHON=/usr/bin/python3 # Debian's torch and numpy are installed for this interp
 DATA=${DATA:-/usr/share/datasets/fashion-mnist}
 THREADS=${THREADS:-}
 ORIGINAL=${ORIGINAL:-}
+REAL_EMBEDDING_PRECISION=${REAL_EMBEDDING_PRECISION:-auto}
 java_command=(java)
 if [[ -n $THREADS ]]; then
   java_command+=("-Dai.djl.pytorch.num_threads=$THREADS")
@@ -97,8 +103,9 @@ benchmark() {
   local width=$1
   shift
   local flags=(--width "$width" --depth 3 --images-per-class 10 --batch-real 64 --data "$DATA" "$@")
-  echo "width $width: goldpan benchmark ${flags[*]}" >&2
-  run_logged "goldpan-$width" "${java_command[@]}" benchmark "${flags[@]}"
+  local precision=(--real-embedding-precision "$REAL_EMBEDDING_PRECISION")
+  echo "width $width: goldpan benchmark ${flags[*]} ${precision[*]}" >&2
+  run_logged "goldpan-$width" "${java_command[@]}" benchmark "${flags[@]}" "${precision[@]}"
   local threads
   threads=$(djl_threads "goldpan-$width")
   echo "width $width: pytorch throughput ${flags[*]} --threads $threads" >&2
@@ -152,8 +159,10 @@ rows = []
 for width in (32, 128):
     goldpan, pytorch = last_json(f"goldpan-{width}"), last_json(f"pytorch-{width}")
     if width == 32:
-        print(f"goldpan: {goldpan['implementation']}, {goldpan['threads']} intra-op threads")
-        print(f"pytorch: {pytorch['implementation']}, {pytorch['threads']} intra-op threads")
+        print(f"goldpan: {goldpan['implementation']}, {goldpan['threads']} intra-op threads, "
+              f"DM's real-data embeddings in {goldpan['realEmbeddingPrecision']}")
+        print(f"pytorch: {pytorch['implementation']}, {pytorch['threads']} intra-op threads, "
+              "float32")
         print()
     for metric in metrics:
         rows.append((metric, width, goldpan[metric], pytorch[metric],

@@ -37,10 +37,18 @@ public final class NativeBfloat16 {
   /** Whether {@code device} computes bfloat16 natively. */
   public static boolean supported(Device device) {
     if (device.isGpu()) {
-      String capability = CudaUtils.getComputeCapability(device.getDeviceId());
-      return Integer.parseInt(capability) >= 80;
+      return tensorCoresTakeBfloat16(CudaUtils.getComputeCapability(device.getDeviceId()));
     }
     return cpuFlagsInclude(Path.of("/proc/cpuinfo"));
+  }
+
+  /**
+   * Whether a CUDA compute capability as DJL writes it (major and one-digit minor, "86" for 8.6,
+   * "100" for 10.0) is 8.0 or later.
+   */
+  static boolean tensorCoresTakeBfloat16(String capability) {
+    String digits = capability.replaceAll("\\D", "");
+    return digits.length() >= 2 && Integer.parseInt(digits.substring(0, digits.length() - 1)) >= 8;
   }
 
   /** Whether the first {@code flags} line of {@code cpuinfo} names a bfloat16 instruction set. */

@@ -34,6 +34,17 @@ class NativeBfloat16Test {
   }
 
   @Test
+  void cudaFromAmpereOn() {
+    assertThat(NativeBfloat16.tensorCoresTakeBfloat16("75")).isFalse(); // Turing
+    assertThat(NativeBfloat16.tensorCoresTakeBfloat16("70")).isFalse(); // Volta
+    assertThat(NativeBfloat16.tensorCoresTakeBfloat16("80")).isTrue(); // A100
+    assertThat(NativeBfloat16.tensorCoresTakeBfloat16("86")).isTrue();
+    assertThat(NativeBfloat16.tensorCoresTakeBfloat16("90")).isTrue(); // H100, H200
+    assertThat(NativeBfloat16.tensorCoresTakeBfloat16("100")).isTrue(); // B200
+    assertThat(NativeBfloat16.tensorCoresTakeBfloat16("8.9")).isTrue();
+  }
+
+  @Test
   void explicitPrecisionsAreKeptAndAutoFollowsTheCpu() throws IOException {
     Device cpu = Device.cpu();
     assertThat(NativeBfloat16.resolve(EmbeddingPrecision.FLOAT32, cpu)).isFalse();
