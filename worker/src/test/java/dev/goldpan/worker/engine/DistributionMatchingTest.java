@@ -66,6 +66,22 @@ class DistributionMatchingTest {
         new int[] {0, 1});
   }
 
+  /** DM of {@code syn} against all of {@code real}, with DSA, seed 5. */
+  private static DistributionMatching withAugmentation(
+      NDManager manager, ModelSpec model, ImageSet real, ImageSet syn) {
+    return new DistributionMatching(
+        manager,
+        model,
+        TestPools.asIs(manager, real),
+        syn,
+        allPools(),
+        new DsaAugmentation(8, 8),
+        PER_CLASS,
+        1f,
+        5L,
+        new int[] {0, 1});
+  }
+
   private static int[][] allPools() {
     int[][] pools = new int[CLASSES][PER_CLASS];
     for (int c = 0; c < CLASSES; c++) {
@@ -228,17 +244,7 @@ class DistributionMatchingTest {
       ImageSet real = realSet(random);
       ImageSet syn = noise(random, CLASSES * IMAGES_PER_CLASS);
       try (DistributionMatching dm =
-          new DistributionMatching(
-              manager,
-              model(Architecture.CONVNET, 2, 8),
-              TestPools.asIs(manager, real),
-              syn,
-              allPools(),
-              new DsaAugmentation(8, 8),
-              PER_CLASS,
-              1f,
-              5L,
-              new int[] {0, 1})) {
+          withAugmentation(manager, model(Architecture.CONVNET, 2, 8), real, syn)) {
         double first = 0;
         double last = 0;
         for (int iteration = 0; iteration < 60; iteration++) {
@@ -267,17 +273,7 @@ class DistributionMatchingTest {
         // The same draws on both runs: networks, real batches and DSA from the same seeds.
         Engine.getInstance().setRandomSeed(6);
         try (DistributionMatching dm =
-            new DistributionMatching(
-                manager,
-                model(Architecture.CONVNET, 2, 16),
-                TestPools.asIs(manager, real),
-                syn,
-                allPools(),
-                new DsaAugmentation(8, 8),
-                PER_CLASS,
-                1f,
-                5L,
-                new int[] {0, 1})) {
+            withAugmentation(manager, model(Architecture.CONVNET, 2, 16), real, syn)) {
           dm.setRealInBfloat16(run == 1);
           for (int iteration = 0; iteration < 3; iteration++) {
             dm.step();
