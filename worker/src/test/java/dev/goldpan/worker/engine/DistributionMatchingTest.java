@@ -50,32 +50,20 @@ class DistributionMatchingTest {
     return new ImageSet(pixels, labels, 1, 8, 8);
   }
 
-  /** DM of {@code syn} against all of {@code real}, without augmentation, seed 5. */
-  private static DistributionMatching withoutAugmentation(
-      NDManager manager, ModelSpec model, ImageSet real, ImageSet syn) {
+  /** DM of {@code syn} against all of {@code real}, seed 5; {@code augmentation} may be null. */
+  private static DistributionMatching matching(
+      NDManager manager,
+      ModelSpec model,
+      ImageSet real,
+      ImageSet syn,
+      DsaAugmentation augmentation) {
     return new DistributionMatching(
         manager,
         model,
         TestPools.asIs(manager, real),
         syn,
         allPools(),
-        null,
-        PER_CLASS,
-        1f,
-        5L,
-        new int[] {0, 1});
-  }
-
-  /** DM of {@code syn} against all of {@code real}, with DSA, seed 5. */
-  private static DistributionMatching withAugmentation(
-      NDManager manager, ModelSpec model, ImageSet real, ImageSet syn) {
-    return new DistributionMatching(
-        manager,
-        model,
-        TestPools.asIs(manager, real),
-        syn,
-        allPools(),
-        new DsaAugmentation(8, 8),
+        augmentation,
         PER_CLASS,
         1f,
         5L,
@@ -140,7 +128,7 @@ class DistributionMatchingTest {
       ImageSet real = realSet(random);
       ImageSet syn = noise(random, CLASSES * IMAGES_PER_CLASS);
       ModelSpec model = model(Architecture.CONVNET, 2, 6);
-      try (DistributionMatching dm = withoutAugmentation(manager, model, real, syn)) {
+      try (DistributionMatching dm = matching(manager, model, real, syn, null)) {
         Network network =
             Networks.create(manager, model, new NetworkShape(1, 8, 8, CLASSES), false);
 
@@ -161,7 +149,7 @@ class DistributionMatchingTest {
       ImageSet syn = noise(random, CLASSES * IMAGES_PER_CLASS);
       // An MLP without hidden layers embeds an image as its pixels: psi(x) = x.
       ModelSpec model = model(Architecture.MLP, 0, 1);
-      try (DistributionMatching dm = withoutAugmentation(manager, model, real, syn)) {
+      try (DistributionMatching dm = matching(manager, model, real, syn, null)) {
         Network identity =
             Networks.create(manager, model, new NetworkShape(1, 8, 8, CLASSES), false);
         NDArray synthetic = dm.syntheticImages();
@@ -202,7 +190,7 @@ class DistributionMatchingTest {
       ImageSet real = realSet(random);
       ImageSet syn = noise(random, CLASSES * IMAGES_PER_CLASS);
       ModelSpec model = model(Architecture.CONVNET, 1, 4);
-      try (DistributionMatching dm = withoutAugmentation(manager, model, real, syn)) {
+      try (DistributionMatching dm = matching(manager, model, real, syn, null)) {
         Network network =
             Networks.create(manager, model, new NetworkShape(1, 8, 8, CLASSES), false);
         int[][] realBatch = dm.drawRealBatch(random);
@@ -244,7 +232,8 @@ class DistributionMatchingTest {
       ImageSet real = realSet(random);
       ImageSet syn = noise(random, CLASSES * IMAGES_PER_CLASS);
       try (DistributionMatching dm =
-          withAugmentation(manager, model(Architecture.CONVNET, 2, 8), real, syn)) {
+          matching(
+              manager, model(Architecture.CONVNET, 2, 8), real, syn, new DsaAugmentation(8, 8))) {
         double first = 0;
         double last = 0;
         for (int iteration = 0; iteration < 60; iteration++) {
@@ -273,7 +262,12 @@ class DistributionMatchingTest {
         // The same draws on both runs: networks, real batches and DSA from the same seeds.
         Engine.getInstance().setRandomSeed(6);
         try (DistributionMatching dm =
-            withAugmentation(manager, model(Architecture.CONVNET, 2, 16), real, syn)) {
+            matching(
+                manager,
+                model(Architecture.CONVNET, 2, 16),
+                real,
+                syn,
+                new DsaAugmentation(8, 8))) {
           dm.setRealInBfloat16(run == 1);
           for (int iteration = 0; iteration < 3; iteration++) {
             dm.step();
