@@ -2,6 +2,7 @@ package dev.goldpan.worker.stage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.api.v1alpha1.EmbeddingPrecision;
 import dev.goldpan.worker.engine.CausalSelection;
 import dev.goldpan.worker.engine.Distiller;
 import dev.goldpan.worker.io.NpyArray;
@@ -26,8 +27,9 @@ import java.util.regex.Pattern;
 /**
  * Checkpoints of the distill stage, {@code checkpoints/distill-<iteration>.npz} (or {@code
  * distill-shard<k>-<iteration>.npz}): the synthetic images, their momentum, the iteration, the
- * active pools and the history (loss curve, causal refreshes). Random choices are derived from the
- * seed and the iteration, so nothing else is needed to continue exactly.
+ * active pools, the history (loss curve, causal refreshes) and, for distribution matching, the
+ * number format its real embeddings were computed in. Random choices are derived from the seed and
+ * the iteration, so nothing else is needed to continue exactly.
  *
  * <p>Each file is written atomically and carries a SHA-256 of its content; a checkpoint that does
  * not load or whose digest does not match is skipped in favour of the previous one. The newest
@@ -38,12 +40,16 @@ final class DistillCheckpoints {
   static final String DIRECTORY = "checkpoints";
   static final int KEEP = 3;
 
-  /** A loaded checkpoint. */
+  /**
+   * A loaded checkpoint; {@code realEmbeddingPrecision} is float32 or bfloat16 as recorded, auto
+   * when the checkpoint records none (gradient matching).
+   */
   record Checkpoint(
       Path file,
       Distiller.State state,
       List<double[]> lossCurve,
-      List<CausalSelection.Refresh> refreshes) {}
+      List<CausalSelection.Refresh> refreshes,
+      EmbeddingPrecision realEmbeddingPrecision) {}
 
   private final Workspace workspace;
   private final String prefix;
@@ -55,11 +61,16 @@ final class DistillCheckpoints {
     this.name = Pattern.compile(Pattern.quote(prefix) + "(\\d+)\\.npz");
   }
 
+  /**
+   * Writes a checkpoint; {@code realEmbeddingPrecision} (float32 or bfloat16) is recorded unless it
+   * is auto, which stands for "not applicable".
+   */
   void write(
       Distiller.State state,
       int[] shape,
       List<double[]> lossCurve,
-      List<CausalSelection.Refresh> refreshes) {
+      List<CausalSelection.Refresh> refreshes,
+      EmbeddingPrecision realEmbeddingPrecision) {
     Map<String, NpyArray> arrays = new LinkedHashMap<>();
     arrays.put("synthetic", NpyArray.float32(state.synthetic(), shape));
     arrays.put("velocity", NpyArray.float32(state.velocity(), shape));
@@ -68,6 +79,9 @@ final class DistillCheckpoints {
     HistoryJson.writeIndexLists(history.putArray("pools"), state.pools());
     HistoryJson.writeLossCurve(history.putArray("lossCurve"), lossCurve);
     HistoryJson.writeRefreshes(history.putArray("refreshes"), refreshes);
+    if (realEmbeddingPrecision != EmbeddingPrecision.AUTO) {
+      history.put("realEmbeddingPrecision", realEmbeddingPrecision.value());
+    }
     byte[] json = history.toString().getBytes(StandardCharsets.UTF_8);
     arrays.put("state", NpyArray.uint8(json, json.length));
     byte[] digest = digest(arrays);
@@ -113,7 +127,16 @@ final class DistillCheckpoints {
     Distiller.State state =
         new Distiller.State(
             history.path("iteration").asInt(), synthetic.floats(), velocity.floats(), pools);
-    return new Checkpoint(file, state, curve, refreshes);
+    String precision = history.path("realEmbeddingPrecision").asText("");
+    return new Checkpoint(
+        file,
+        state,
+        curve,
+        refreshes,
+        Arrays.stream(EmbeddingPrecision.values())
+            .filter(value -> value.value().equals(precision))
+            .findFirst()
+            .orElse(EmbeddingPrecision.AUTO));
   }
 
   private List<Path> newestFirst() {

@@ -6,6 +6,7 @@ import dev.goldpan.api.v1alpha1.Augmentation;
 import dev.goldpan.api.v1alpha1.CausalSelectionSpec;
 import dev.goldpan.api.v1alpha1.DistillationJobSpec;
 import dev.goldpan.api.v1alpha1.DistillationSpec;
+import dev.goldpan.api.v1alpha1.EmbeddingPrecision;
 import dev.goldpan.api.v1alpha1.SyntheticInit;
 import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.data.ImageSet;
@@ -26,6 +27,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.stream.IntStream;
 
@@ -41,7 +43,11 @@ public final class DistillStage {
   public static final String PREVIEW = "synthetic.png";
   private static final int LOSS_CURVE_POINTS = 200;
 
-  /** What distillation produced (for one shard, or the whole set when it is not sharded). */
+  /**
+   * What distillation produced (for one shard, or the whole set when it is not sharded); {@code
+   * realEmbeddingPrecision} is the number format distribution matching computed its real embeddings
+   * in, auto where that does not apply (gradient matching, a skipped stage).
+   */
   public record DistillResult(
       int iterations,
       int syntheticImages,
@@ -50,7 +56,8 @@ public final class DistillStage {
       int resumedFrom,
       boolean skipped,
       List<double[]> lossCurve,
-      List<CausalSelection.Refresh> refreshes) {}
+      List<CausalSelection.Refresh> refreshes,
+      EmbeddingPrecision realEmbeddingPrecision) {}
 
   private final StageContext context;
 
@@ -80,7 +87,15 @@ public final class DistillStage {
       int images = readSynthetic(context.workspace(), output).size();
       mergeShardsWhenComplete();
       return new DistillResult(
-          spec.getIterations(), images, Double.NaN, 0, -1, true, List.of(), List.of());
+          spec.getIterations(),
+          images,
+          Double.NaN,
+          0,
+          -1,
+          true,
+          List.of(),
+          List.of(),
+          EmbeddingPrecision.AUTO);
     }
     if (!context.workspace().exists(SelectStage.SELECTION)) {
       new SelectStage(context).run();
@@ -140,6 +155,8 @@ public final class DistillStage {
     ImageSet result;
     long started = System.nanoTime();
     int firstIteration;
+    EmbeddingPrecision precision;
+    Optional<DistillCheckpoints.Checkpoint> checkpoint = checkpoints.newestValid(shape);
     try (NDManager manager = NDManager.newBaseManager(StageContext.device());
         Distiller matching =
             newDistiller(
@@ -152,7 +169,7 @@ public final class DistillStage {
                 random.nextLong(),
                 classIds)) {
       matching.setCausalSelection(causal);
-      var checkpoint = checkpoints.newestValid(shape);
+      precision = settleRealEmbeddingPrecision(matching, spec, checkpoint);
       if (checkpoint.isPresent()) {
         matching.restore(checkpoint.get().state());
         curve.addAll(checkpoint.get().lossCurve());
@@ -175,7 +192,11 @@ public final class DistillStage {
         if (matching.iteration() % spec.getCheckpointInterval() == 0
             && matching.iteration() < spec.getIterations()) {
           checkpoints.write(
-              matching.state(), shape, curve, causal == null ? List.of() : causal.refreshes());
+              matching.state(),
+              shape,
+              curve,
+              causal == null ? List.of() : causal.refreshes(),
+              precision);
         }
       }
       result = matching.snapshot();
@@ -196,7 +217,40 @@ public final class DistillStage {
         resumedFrom,
         false,
         curve,
-        causal == null ? List.of() : causal.refreshes());
+        causal == null ? List.of() : causal.refreshes(),
+        precision);
+  }
+
+  /**
+   * Settles the number format of distribution matching's real embeddings for this run and says it
+   * on stderr: a resumed run keeps the format its checkpoint records when the spec says auto, so
+   * that it computes as the interrupted run did whichever node it lands on; an explicit setting
+   * wins. Auto for gradient matching, which has no such choice.
+   */
+  private static EmbeddingPrecision settleRealEmbeddingPrecision(
+      Distiller matching,
+      DistillationSpec spec,
+      Optional<DistillCheckpoints.Checkpoint> checkpoint) {
+    if (!(matching instanceof DistributionMatching dm)) {
+      return EmbeddingPrecision.AUTO;
+    }
+    EmbeddingPrecision recorded =
+        checkpoint
+            .map(DistillCheckpoints.Checkpoint::realEmbeddingPrecision)
+            .orElse(EmbeddingPrecision.AUTO);
+    EmbeddingPrecision asked =
+        spec.getRealEmbeddingPrecision() == null
+            ? EmbeddingPrecision.AUTO
+            : spec.getRealEmbeddingPrecision();
+    String reason = "spec.distillation.realEmbeddingPrecision is " + asked;
+    if (asked == EmbeddingPrecision.AUTO && recorded != EmbeddingPrecision.AUTO) {
+      dm.setRealInBfloat16(recorded == EmbeddingPrecision.BFLOAT16);
+      reason = "as recorded in " + checkpoint.get().file();
+    }
+    EmbeddingPrecision precision =
+        dm.realInBfloat16() ? EmbeddingPrecision.BFLOAT16 : EmbeddingPrecision.FLOAT32;
+    System.err.println("distill: real embeddings in " + precision + " (" + reason + ")");
+    return precision;
   }
 
   /** Distribution matching or gradient matching, as spec.distillation.algorithm asks. */

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.goldpan.api.v1alpha1.EmbeddingPrecision;
 import dev.goldpan.worker.data.Split;
 import dev.goldpan.worker.report.ReportWriter;
 import java.nio.file.Path;
@@ -101,6 +102,11 @@ public final class StageRunner {
                         distillation.putArray("lossCurve" + suffix), result.lossCurve());
                     if (result.resumedFrom() >= 0) {
                       distillation.withArray("resumedFrom").add(result.resumedFrom());
+                    }
+                    if (result.realEmbeddingPrecision() != EmbeddingPrecision.AUTO) {
+                      distillation.put(
+                          "realEmbeddingPrecision" + suffix,
+                          result.realEmbeddingPrecision().value());
                     }
                     JsonNode auto = selection.path("auto");
                     if (auto.isObject()) {

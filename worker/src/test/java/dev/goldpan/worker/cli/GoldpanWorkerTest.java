@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.goldpan.worker.engine.NativeBfloat16;
 import dev.goldpan.worker.io.NpyArray;
 import dev.goldpan.worker.io.Npz;
 import dev.goldpan.worker.stage.TinyJobs;
@@ -204,6 +205,9 @@ class GoldpanWorkerTest {
       assertThat(entry.path("summary").path("status").asText()).isEqualTo("Succeeded");
     }
     assertThat(manifest.path("distillation").path("lossCurve")).isNotEmpty();
+    // The default spec asks for auto: the manifest says what it resolved to on this machine.
+    assertThat(manifest.path("distillation").path("realEmbeddingPrecision").asText())
+        .isEqualTo(NativeBfloat16.supported(ai.djl.Device.cpu()) ? "bfloat16" : "float32");
 
     JsonNode evaluation = JSON.readTree(runOutput.resolve("evaluation.json").toFile());
     assertThat(evaluation.path("synthetic").path("mean").asDouble()).isBetween(0.0, 1.0);

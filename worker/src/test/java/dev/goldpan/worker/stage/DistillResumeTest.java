@@ -107,6 +107,35 @@ class DistillResumeTest {
     }
   }
 
+  /**
+   * A job whose spec says auto keeps, when resumed, the number format its checkpoint records: the
+   * run continues exactly as it began, whether or not the node it lands on computes bfloat16
+   * natively. One of the two formats differs from what auto resolves to on any machine.
+   */
+  @Test
+  void resumedAutoRunKeepsTheRecordedEmbeddingPrecision() throws IOException {
+    for (String recorded : new String[] {"float32", "bfloat16"}) {
+      Map<String, Object> explicit = new java.util.HashMap<>(settings(false, 1));
+      explicit.put("spec.distillation.realEmbeddingPrecision", recorded);
+      Map<String, Object> auto = new java.util.HashMap<>(settings(false, 1));
+      auto.put("spec.distillation.realEmbeddingPrecision", "auto");
+      StageContext uninterrupted = context("full-" + recorded, explicit, Progress.NONE);
+      new DistillStage(uninterrupted).run(0);
+      ImageSet expected =
+          DistillStage.readSynthetic(uninterrupted.workspace(), DistillStage.SYNTHETIC);
+      StageContext killed = context("killed-" + recorded, explicit, killedAt(13));
+      assertThatThrownBy(() -> new DistillStage(killed).run(0)).hasMessageContaining("killed");
+
+      DistillStage.DistillResult result =
+          new DistillStage(context("killed-" + recorded, auto, Progress.NONE)).run(0);
+
+      assertThat(result.resumedFrom()).isEqualTo(10);
+      assertThat(result.realEmbeddingPrecision().value()).isEqualTo(recorded);
+      assertSameImages(
+          DistillStage.readSynthetic(killed.workspace(), DistillStage.SYNTHETIC), expected);
+    }
+  }
+
   @Test
   void corruptNewestCheckpointFallsBackToThePreviousOne() throws IOException {
     StageContext uninterrupted = context("full", settings(false, 1), Progress.NONE);
