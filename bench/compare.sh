@@ -139,7 +139,7 @@ original() {
 
 # Each timed window lasts a few seconds. The width-32 evaluation times 100 epochs: at 20 (about
 # 1.3 s) the window held Goldpan's warm-up (its process used 1.12-1.14 CPU seconds per second there
-# against 1.04-1.05 over 150 epochs: the JVM's compiler or collector threads), and its rate was
+# against 1.04-1.05 over 150 epochs: the JVM's JIT compiler threads), and its rate was
 # 5-20 % below the one it keeps from then on (docs/benchmarks.md); a real evaluation trains 300 to
 # 1,000 epochs per network.
 benchmark 32 --dm-iterations 20 --score-batches 10 --eval-epochs 100

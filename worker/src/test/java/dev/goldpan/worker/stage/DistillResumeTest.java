@@ -11,6 +11,7 @@ import dev.goldpan.worker.task.WorkerTask;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -115,9 +116,9 @@ class DistillResumeTest {
   @Test
   void resumedAutoRunKeepsTheRecordedEmbeddingPrecision() throws IOException {
     for (String recorded : new String[] {"float32", "bfloat16"}) {
-      Map<String, Object> explicit = new java.util.HashMap<>(settings(false, 1));
+      Map<String, Object> explicit = new HashMap<>(settings(false, 1));
       explicit.put("spec.distillation.realEmbeddingPrecision", recorded);
-      Map<String, Object> auto = new java.util.HashMap<>(settings(false, 1));
+      Map<String, Object> auto = new HashMap<>(settings(false, 1));
       auto.put("spec.distillation.realEmbeddingPrecision", "auto");
       StageContext uninterrupted = context("full-" + recorded, explicit, Progress.NONE);
       new DistillStage(uninterrupted).run(0);
