@@ -2,6 +2,7 @@ package dev.goldpan.worker.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.goldpan.worker.engine.NativeBfloat16;
@@ -207,7 +208,7 @@ class GoldpanWorkerTest {
     assertThat(manifest.path("distillation").path("lossCurve")).isNotEmpty();
     // The default spec asks for auto: the manifest says what it resolved to on this machine.
     assertThat(manifest.path("distillation").path("realEmbeddingPrecision").asText())
-        .isEqualTo(NativeBfloat16.supported(ai.djl.Device.cpu()) ? "bfloat16" : "float32");
+        .isEqualTo(NativeBfloat16.supported(Device.cpu()) ? "bfloat16" : "float32");
 
     JsonNode evaluation = JSON.readTree(runOutput.resolve("evaluation.json").toFile());
     assertThat(evaluation.path("synthetic").path("mean").asDouble()).isBetween(0.0, 1.0);
