@@ -315,17 +315,28 @@ public final class ReportWriter {
             "Chosen: %s. Each pilot ran %d iterations with %d real samples per class per"
                 + " iteration and was scored on %d held-out training samples; a setting replaces"
                 + " the best so far only when it is better by more than %.0f points and the"
-                + " noise. The pilots took %.0f s of a budget of %.0f s (%.0f%% of the distill"
-                + " stage's estimated %.0f s).",
+                + " noise.",
             text(auto.path("chosen")),
             auto.path("pilotIterations").asInt(),
             auto.path("pilotBatchReal").asInt(),
             auto.path("validationSamples").asInt(),
-            100 * auto.path("margin").asDouble(),
-            auto.path("spentSeconds").asDouble(),
-            auto.path("budgetSeconds").asDouble(),
-            100 * auto.path("budget").asDouble(),
-            auto.path("estimatedDistillSeconds").asDouble()));
+            100 * auto.path("margin").asDouble()));
+    if (auto.path("pilotIterationsFixed").asBoolean()) {
+      page.caption(
+          String.format(
+              "The pilots' length was fixed by spec.selection.auto.pilotIterations, so every"
+                  + " setting ran and no time budget applied; they took %.0f s.",
+              auto.path("spentSeconds").asDouble()));
+    } else {
+      page.caption(
+          String.format(
+              "The pilots took %.0f s of a budget of %.0f s (%.0f%% of the distill stage's"
+                  + " estimated %.0f s).",
+              auto.path("spentSeconds").asDouble(),
+              auto.path("budgetSeconds").asDouble(),
+              100 * auto.path("budget").asDouble(),
+              auto.path("estimatedDistillSeconds").asDouble()));
+    }
     if (auto.has("estimatedEvaluationSeconds")) {
       page.caption(
           String.format(

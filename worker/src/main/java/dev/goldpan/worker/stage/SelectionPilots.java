@@ -47,6 +47,9 @@ import java.util.Random;
  * after its evaluation; the others run only while a pilot as long as the longest so far still fits
  * (often none does), and settings not reached are recorded as skipped. When the budget cannot pay
  * for a second pilot, auto keeps full data without comparing anything, and says so in its table.
+ *
+ * <p>With {@code selection.auto.pilotIterations} set, nothing is timed: every pilot runs, each that
+ * many iterations, so the choice is the same on a fast node, a slow one or a busy one.
  */
 final class SelectionPilots {
 
@@ -156,35 +159,23 @@ final class SelectionPilots {
     int batchReal = Math.min(distillation.getBatchReal(), PILOT_BATCH_REAL);
     String criterion = job.getSelection().getStaticSelection().getCriterion().value();
 
-    // Size the pilots: time the distillation at the spec's real batch (the stage's estimate) and
-    // at the pilots' batch, and estimate a pilot's evaluation. That costs the same for every pilot,
-    // since it depends only on the synthetic set's size, and at small IPC as much as hundreds of
-    // iterations.
-    int[][] fullPools = pools(new Setting(criterion, 1, null), heldOut);
-    long started = System.nanoTime();
-    Timing stage = time(initial, fullPools, distillation.getBatchReal(), distillSeed, classIds);
-    Timing pilotTiming =
-        batchReal == distillation.getBatchReal()
-            ? stage
-            : time(initial, fullPools, batchReal, distillSeed, classIds);
-    double evaluationSeconds = estimateEvaluation(initial, validation);
-    System.err.printf("select: a pilot's evaluation estimated at %.1f s%n", evaluationSeconds);
-    double estimatedDistill = distillation.getIterations() * stage.secondsPerIteration();
-    double budget = job.getSelection().getAuto().getBudget() * estimatedDistill;
-    double sizingSpent = (System.nanoTime() - started) / 1e9;
-    // The first CORE pilots (full data and the criterion at two keep ratios) share what is left;
-    // the others run only if the budget still has room.
-    double perPilot = (budget - sizingSpent) / CORE;
-    int iterations =
-        (int)
-            Math.max(
-                MIN_ITERATIONS,
-                Math.min(
-                    distillation.getIterations(),
-                    (perPilot - evaluationSeconds - pilotTiming.setupSeconds())
-                        / pilotTiming.secondsPerIteration()));
-
-    Ledger ledger = new Ledger(budget, sizingSpent);
+    ObjectNode record = Workspace.JSON.createObjectNode();
+    Integer fixedIterations = job.getSelection().getAuto().getPilotIterations();
+    Ledger ledger;
+    int iterations;
+    if (fixedIterations != null) {
+      // Every pilot runs, each this long: the same choice on any node, at any load.
+      iterations = fixedIterations;
+      ledger = new Ledger(Double.POSITIVE_INFINITY, 0);
+      System.err.printf(
+          "select: every pilot runs %d iterations (spec.selection.auto.pilotIterations); no time"
+              + " budget%n",
+          iterations);
+    } else {
+      Sizing sizing = size(initial, validation, batchReal, distillSeed, classIds, heldOut, record);
+      iterations = sizing.iterations();
+      ledger = new Ledger(sizing.budgetSeconds(), sizing.seconds());
+    }
     java.util.function.Function<Setting, Pilot> runPilot =
         setting ->
             run(
@@ -212,13 +203,9 @@ final class SelectionPilots {
     Pilot best = ledger.best();
 
     Setting chosen = best.setting();
-    ObjectNode record = Workspace.JSON.createObjectNode();
-    record.put("budget", job.getSelection().getAuto().getBudget());
-    record.put("estimatedDistillSeconds", estimatedDistill);
-    record.put("budgetSeconds", budget);
     record.put("spentSeconds", spent);
-    record.put("estimatedEvaluationSeconds", evaluationSeconds);
     record.put("pilotIterations", iterations);
+    record.put("pilotIterationsFixed", fixedIterations != null);
     record.put("pilotBatchReal", batchReal);
     record.put("validationSamples", validation.size());
     record.put("margin", MARGIN);
@@ -246,6 +233,56 @@ final class SelectionPilots {
             job.getSelection().getStaticSelection().getDrop(),
             distillation.getImagesPerClass());
     return new Choice(chosen.criterion(), chosen.keepRatio(), kept, causal, record);
+  }
+
+  /** Under a time budget: each core pilot's iterations, the budget, and what sizing them took. */
+  record Sizing(int iterations, double budgetSeconds, double seconds) {}
+
+  /**
+   * Sizes the pilots under {@code selection.auto.budget}: times the distillation at the spec's real
+   * batch (the stage's estimate) and at the pilots' batch, and estimates a pilot's evaluation. That
+   * costs the same for every pilot, since it depends only on the synthetic set's size, and at small
+   * IPC as much as hundreds of iterations. Records the budget and the estimates in {@code record}.
+   */
+  private Sizing size(
+      ImageSet initial,
+      ImageSet validation,
+      int batchReal,
+      long distillSeed,
+      int[] classIds,
+      boolean[] heldOut,
+      ObjectNode record) {
+    DistillationJobSpec job = context.spec();
+    DistillationSpec distillation = job.getDistillation();
+    String criterion = job.getSelection().getStaticSelection().getCriterion().value();
+    int[][] fullPools = pools(new Setting(criterion, 1, null), heldOut);
+    long started = System.nanoTime();
+    Timing stage = time(initial, fullPools, distillation.getBatchReal(), distillSeed, classIds);
+    Timing pilotTiming =
+        batchReal == distillation.getBatchReal()
+            ? stage
+            : time(initial, fullPools, batchReal, distillSeed, classIds);
+    double evaluationSeconds = estimateEvaluation(initial, validation);
+    System.err.printf("select: a pilot's evaluation estimated at %.1f s%n", evaluationSeconds);
+    double estimatedDistill = distillation.getIterations() * stage.secondsPerIteration();
+    double budget = job.getSelection().getAuto().getBudget() * estimatedDistill;
+    double sizingSpent = (System.nanoTime() - started) / 1e9;
+    record.put("budget", job.getSelection().getAuto().getBudget());
+    record.put("estimatedDistillSeconds", estimatedDistill);
+    record.put("budgetSeconds", budget);
+    record.put("estimatedEvaluationSeconds", evaluationSeconds);
+    // The first CORE pilots (full data and the criterion at two keep ratios) share what is left;
+    // the others run only if the budget still has room.
+    double perPilot = (budget - sizingSpent) / CORE;
+    int iterations =
+        (int)
+            Math.max(
+                MIN_ITERATIONS,
+                Math.min(
+                    distillation.getIterations(),
+                    (perPilot - evaluationSeconds - pilotTiming.setupSeconds())
+                        / pilotTiming.secondsPerIteration()));
+    return new Sizing(iterations, budget, sizingSpent);
   }
 
   /**

@@ -49,6 +49,9 @@ final class SpecChecks {
     between(causal.getNetworks(), 1, 16, "spec.selection.causal.networks");
     var auto = spec.getSelection().getAuto();
     ratio(auto.getBudget(), "spec.selection.auto.budget");
+    if (auto.getPilotIterations() != null) {
+      atLeastOne(auto.getPilotIterations(), "spec.selection.auto.pilotIterations");
+    }
     var distillation = spec.getDistillation();
     atLeastOne(distillation.getImagesPerClass(), "spec.distillation.imagesPerClass");
     atLeastOne(distillation.getIterations(), "spec.distillation.iterations");

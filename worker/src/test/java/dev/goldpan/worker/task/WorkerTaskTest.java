@@ -51,6 +51,7 @@ class WorkerTaskTest {
         "  selection: {static: {scoring: {epochs: 0}}}|spec.selection.static.scoring.epochs",
         "  selection: {static: {scoring: {epochs: 2, initEpochs: 3}}}|initEpochs must not exceed",
         "  selection: {static: {criterion: precomputed}}|spec.selection.static.scoresSource",
+        "  selection: {auto: {pilotIterations: 0}}|spec.selection.auto.pilotIterations",
         "  distillation: {learningRate: 0}|spec.distillation.learningRate",
         "  distillation: {imagesPerClass: 0}|spec.distillation.imagesPerClass",
         "  model: {width: 0}|spec.model.width",
