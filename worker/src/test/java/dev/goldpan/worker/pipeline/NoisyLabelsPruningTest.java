@@ -40,11 +40,10 @@ class NoisyLabelsPruningTest {
 
   @Test
   void lossConvergePruningBeatsFullData() throws IOException {
-    JsonNode full = run("full", data, 7, "{mode: none}", 200);
+    JsonNode full = run("full", 7, "{mode: none}", 200);
     JsonNode pruned =
         run(
             "pruned",
-            data,
             7,
             "{static: {criterion: loss-converge, keepRatio: 0.5, scoring: {epochs: 4, initEpochs: 1}}}",
             200);
@@ -79,17 +78,8 @@ class NoisyLabelsPruningTest {
    */
   @Test
   void autoWithFixedPilotsChoosesPruning() throws IOException {
-    run(
-        "auto",
-        data,
-        8,
-        "{mode: auto, auto: {pilotIterations: 300}, static: {criterion: loss-converge, scoring:"
-            + " {epochs: 4, initEpochs: 1}}}",
-        100);
-
-    JsonNode selection = readJson(work.resolve("out-auto/selection.json"));
+    JsonNode selection = runAuto("auto", 8, "{pilotIterations: 300}", 100);
     JsonNode auto = selection.path("auto");
-    System.out.println("auto: " + auto.toPrettyString());
     // Nothing was timed and every setting ran, each for the iterations asked.
     assertThat(auto.path("pilotIterationsFixed").asBoolean()).isTrue();
     assertThat(auto.has("budgetSeconds")).isFalse();
@@ -118,17 +108,8 @@ class NoisyLabelsPruningTest {
    */
   @Test
   void aBudgetThatPaysForOnePilotKeepsFullData() throws IOException {
-    run(
-        "budget",
-        data,
-        7,
-        "{mode: auto, auto: {budget: 0.2}, static: {criterion: loss-converge, scoring: {epochs:"
-            + " 4, initEpochs: 1}}}",
-        20);
-
-    JsonNode selection = readJson(work.resolve("out-budget/selection.json"));
+    JsonNode selection = runAuto("budget", 7, "{budget: 0.2}", 20);
     JsonNode auto = selection.path("auto");
-    System.out.println("budgeted auto: " + auto.toPrettyString());
     assertThat(auto.path("pilotIterationsFixed").asBoolean()).isFalse();
     JsonNode pilots = auto.path("pilots");
     assertThat(pilots).hasSize(7);
@@ -152,6 +133,22 @@ class NoisyLabelsPruningTest {
 
   private static final double MARGIN = 0.01;
 
+  /**
+   * A run of selection auto with {@code auto} as its settings and loss-converge as its criterion;
+   * its selection.json, with the pilot table printed.
+   */
+  private JsonNode runAuto(String name, long seed, String auto, int iterations) throws IOException {
+    run(
+        name,
+        seed,
+        "{mode: auto, auto: %s, static: {criterion: loss-converge, scoring: {epochs: 4, initEpochs: 1}}}"
+            .formatted(auto),
+        iterations);
+    JsonNode selection = readJson(work.resolve("out-" + name + "/selection.json"));
+    System.out.println(name + ": " + selection.path("auto").toPrettyString());
+    return selection;
+  }
+
   private static boolean kept(JsonNode selection, int index) {
     for (JsonNode members : selection.path("indices")) {
       for (JsonNode member : members) {
@@ -164,10 +161,10 @@ class NoisyLabelsPruningTest {
   }
 
   /**
-   * One run on {@code data} with {@code seed} at small settings (one image per class) of {@code
-   * iterations}; its evaluation.json.
+   * One run with {@code seed} at small settings (one image per class) of {@code iterations}; its
+   * evaluation.json.
    */
-  private JsonNode run(String name, Path data, long seed, String selection, int iterations)
+  private JsonNode run(String name, long seed, String selection, int iterations)
       throws IOException {
     Path manifest = work.resolve(name + ".yaml");
     Files.writeString(
