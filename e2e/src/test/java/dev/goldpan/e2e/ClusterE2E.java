@@ -204,9 +204,18 @@ class ClusterE2E {
             "0");
     assertThat(E2eCluster.kubectl(manifest, "apply", "-f", "-").exitCode()).isZero();
 
-    assertThat(awaitScoreStageMessage(namespace, "no-image"))
-        .containsAnyOf("ErrImagePull", "ImagePullBackOff")
-        .contains("goldpan.invalid/goldpan-worker:none");
+    // The pull error is not always the first reason the status gives. Once it was a FailedMount:
+    // the kubelet's first try to mount the data claim was refused ("no relationship found between
+    // node ... and this object", the node authorizer had not yet linked the new pod to its claim).
+    // The kubelet retries mounts, and the pull comes after them.
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () ->
+                assertThat(scoreStageMessage(namespace, "no-image"))
+                    .containsAnyOf("ErrImagePull", "ImagePullBackOff")
+                    .contains("goldpan.invalid/goldpan-worker:none"));
   }
 
   /** The score stage's message in the status of job {@code name}, once there is one. */
@@ -214,10 +223,14 @@ class ClusterE2E {
     return await()
         .atMost(Duration.ofMinutes(3))
         .pollInterval(Duration.ofSeconds(1))
-        .until(
-            () -> E2eCluster.job(namespace, name).getStatus().getStages().getScore(),
-            stage -> stage != null && stage.getMessage() != null)
-        .getMessage();
+        .until(() -> scoreStageMessage(namespace, name), message -> message != null);
+  }
+
+  /** The score stage's message in the status of job {@code name}; null while there is none. */
+  private static String scoreStageMessage(String namespace, String name) {
+    var status = E2eCluster.job(namespace, name).getStatus();
+    var stage = status == null || status.getStages() == null ? null : status.getStages().getScore();
+    return stage == null ? null : stage.getMessage();
   }
 
   private boolean scheduled(String namespace, String job) {
