@@ -403,6 +403,13 @@ public final class StatusAggregator {
   private static final Set<String> STUCK_VOLUME_EVENTS =
       Set.of("FailedMount", "FailedAttachVolume");
 
+  /**
+   * Kubelet Event reasons that come only once a pod's volumes are set up: a volume Event older than
+   * one of these is one the kubelet got past.
+   */
+  private static final Set<String> PAST_VOLUMES_EVENTS =
+      Set.of("Pulling", "Pulled", "Created", "Started");
+
   private static boolean isPending(Pod pod) {
     return pod.getMetadata().getDeletionTimestamp() == null
         && pod.getStatus() != null
@@ -418,7 +425,7 @@ public final class StatusAggregator {
    * what it waits for, which only the kubelet's Events tell.
    */
   public static boolean waitsForVolumes(Pod pod) {
-    if (!isPending(pod) || !isScheduled(pod)) {
+    if (!isPending(pod) || !isScheduled(pod) || readyToStartContainers(pod)) {
       return false;
     }
     List<ContainerStatus> containers = pod.getStatus().getContainerStatuses();
@@ -434,6 +441,19 @@ public final class StatusAggregator {
 
   private static boolean isScheduled(Pod pod) {
     return pod.getSpec() != null && pod.getSpec().getNodeName() != null;
+  }
+
+  /**
+   * Whether the kubelet has made {@code pod}'s sandbox (condition PodReadyToStartContainers), which
+   * it does only after the volumes are mounted: a pod still pulling its image waits for the image.
+   */
+  private static boolean readyToStartContainers(Pod pod) {
+    return pod.getStatus().getConditions() != null
+        && pod.getStatus().getConditions().stream()
+            .anyMatch(
+                c ->
+                    "PodReadyToStartContainers".equals(c.getType())
+                        && "True".equals(c.getStatus()));
   }
 
   /**
@@ -489,10 +509,25 @@ public final class StatusAggregator {
       }
     }
     if (waitsForVolumes(pod)) {
-      return events.stream()
-          .filter(e -> e.getInvolvedObject() != null)
-          .filter(e -> Objects.equals(pod.getMetadata().getUid(), e.getInvolvedObject().getUid()))
+      // A refused mount can be momentary: the API server's node authorizer refuses the kubelet the
+      // pod's claim until it has seen the new pod ("no relationship found between node ... and
+      // this object", a second or two: kubernetes/kubernetes#49880), and the kubelet retries. Once
+      // the kubelet has got past the volumes, their older Events say nothing about now.
+      List<Event> ofPod =
+          events.stream()
+              .filter(e -> e.getInvolvedObject() != null)
+              .filter(
+                  e -> Objects.equals(pod.getMetadata().getUid(), e.getInvolvedObject().getUid()))
+              .toList();
+      String volumesPast =
+          ofPod.stream()
+              .filter(e -> PAST_VOLUMES_EVENTS.contains(e.getReason()))
+              .map(StatusAggregator::eventTime)
+              .max(Comparator.naturalOrder())
+              .orElse("");
+      return ofPod.stream()
           .filter(e -> STUCK_VOLUME_EVENTS.contains(e.getReason()))
+          .filter(e -> eventTime(e).compareTo(volumesPast) > 0)
           .max(Comparator.comparing(StatusAggregator::eventTime))
           .map(
               e ->

@@ -157,28 +157,31 @@ class StatusAggregatorTest {
         .build();
   }
 
+  /** The score stage's pod, scheduled, with its container waiting in ContainerCreating. */
+  private static PodBuilder creating() {
+    return waiting("score")
+        .editMetadata()
+        .withUid("pod-uid")
+        .endMetadata()
+        .withNewSpec()
+        .withNodeName("node-1")
+        .endSpec()
+        .editStatus()
+        .addNewContainerStatus()
+        .withName("worker")
+        .withNewState()
+        .withNewWaiting()
+        .withReason("ContainerCreating")
+        .endWaiting()
+        .endState()
+        .endContainerStatus()
+        .endStatus();
+  }
+
   @Test
   void aPodThatCannotMountItsVolumesWaitsWithTheKubeletsEvent() {
     DistillationJob dj = job(SPEC);
-    Pod creating =
-        waiting("score")
-            .editMetadata()
-            .withUid("pod-uid")
-            .endMetadata()
-            .withNewSpec()
-            .withNodeName("node-1")
-            .endSpec()
-            .editStatus()
-            .addNewContainerStatus()
-            .withName("worker")
-            .withNewState()
-            .withNewWaiting()
-            .withReason("ContainerCreating")
-            .endWaiting()
-            .endState()
-            .endContainerStatus()
-            .endStatus()
-            .build();
+    Pod creating = creating().build();
     Event older = mountEvent("pod-uid", "2024-05-01T09:00:00Z", "secret \"old\" not found");
     Event newer = mountEvent("pod-uid", "2024-05-01T09:30:00Z", "secret \"s3\" not found");
     Event otherPod = mountEvent("other-uid", "2024-05-01T09:40:00Z", "secret \"x\" not found");
@@ -202,13 +205,62 @@ class StatusAggregatorTest {
     assertThat(withoutEvents.getStages().getScore().getState()).isEqualTo(StageState.RUNNING);
   }
 
+  @Test
+  void aRefusedMountTheKubeletGotPastIsNotWhyThePodWaits() {
+    DistillationJob dj = job(SPEC);
+    // What the kubelet reported once, a second before it mounted the claim on its retry.
+    Event refused =
+        mountEvent(
+            "pod-uid",
+            "2024-05-01T09:00:00Z",
+            "error processing PVC ns/fashion-mnist: failed to fetch PVC from API server: ... no"
+                + " relationship found between node 'node-1' and this object");
+    Event pullingImage = podEvent("pod-uid", "Pulling", "2024-05-01T09:00:02Z", "Pulling image");
+    Pod mounting = creating().build();
+    Pod sandboxReady =
+        creating()
+            .editStatus()
+            .addNewCondition()
+            .withType("PodReadyToStartContainers")
+            .withStatus("True")
+            .endCondition()
+            .endStatus()
+            .build();
+
+    DistillationJobStatus afterPulling =
+        StatusAggregator.aggregate(
+            dj,
+            List.of(running(dj, "score")),
+            List.of(mounting),
+            List.of(refused, pullingImage),
+            IMAGE,
+            T0);
+    DistillationJobStatus withSandbox =
+        StatusAggregator.aggregate(
+            dj, List.of(running(dj, "score")), List.of(sandboxReady), List.of(refused), IMAGE, T0);
+    DistillationJobStatus refusedLast =
+        StatusAggregator.aggregate(
+            dj, List.of(running(dj, "score")), List.of(mounting), List.of(refused), IMAGE, T0);
+
+    assertThat(afterPulling.getStages().getScore().getState()).isEqualTo(StageState.RUNNING);
+    assertThat(afterPulling.getStages().getScore().getReason()).isNotEqualTo("FailedMount");
+    assertThat(StatusAggregator.waitsForVolumes(sandboxReady)).isFalse();
+    assertThat(withSandbox.getStages().getScore().getState()).isEqualTo(StageState.RUNNING);
+    // Without either sign the refusal is all there is to say.
+    assertThat(refusedLast.getStages().getScore().getReason()).isEqualTo("FailedMount");
+  }
+
   private static Event mountEvent(String podUid, String time, String message) {
+    return podEvent(podUid, "FailedMount", time, message);
+  }
+
+  private static Event podEvent(String podUid, String reason, String time, String message) {
     return new EventBuilder()
         .withNewInvolvedObject()
         .withKind("Pod")
         .withUid(podUid)
         .endInvolvedObject()
-        .withReason("FailedMount")
+        .withReason(reason)
         .withMessage(message)
         .withLastTimestamp(time)
         .build();
