@@ -13,14 +13,17 @@ import java.util.regex.Pattern;
 
 /**
  * Whether a device computes bfloat16 natively, and so which number format {@code
- * distillation.realEmbeddingPrecision: auto} stands for. A CPU counts when Linux lists AMX's or
- * AVX512-BF16's bfloat16 instructions among its flags (oneDNN then runs bfloat16 convolutions on
- * them; without them it emulates bfloat16, slower than float32); a CUDA device counts from compute
- * capability 8.0 (Ampere), whose tensor cores take bfloat16.
+ * distillation.realEmbeddingPrecision: auto} stands for. A CPU counts when Linux lists AMX's
+ * bfloat16 instructions ({@code amx_bf16}) among its flags: oneDNN then runs bfloat16 convolutions
+ * on AMX's tiles, one 3x3 convolution at width 128 14 times faster than in float32. AVX512-BF16
+ * alone does not count: on a Xeon with it and without AMX, oneDNN's bfloat16 convolutions of DM's
+ * width-128 layers took 27 % longer than float32 ones, and DM ran as fast in either format
+ * (docs/benchmarks.md), so float32, the reference's arithmetic, is the better choice there. A CUDA
+ * device counts from compute capability 8.0 (Ampere), whose tensor cores take bfloat16.
  */
 public final class NativeBfloat16 {
 
-  private static final Set<String> CPU_FLAGS = Set.of("amx_bf16", "avx512_bf16");
+  private static final Set<String> CPU_FLAGS = Set.of("amx_bf16");
   private static final Pattern FLAGS_LINE = Pattern.compile("^flags\\s*:(.*)$");
 
   private NativeBfloat16() {}
@@ -51,7 +54,7 @@ public final class NativeBfloat16 {
     return digits.length() >= 2 && Integer.parseInt(digits.substring(0, digits.length() - 1)) >= 8;
   }
 
-  /** Whether the first {@code flags} line of {@code cpuinfo} names a bfloat16 instruction set. */
+  /** Whether the first {@code flags} line of {@code cpuinfo} names AMX's bfloat16 instructions. */
   static boolean cpuFlagsInclude(Path cpuinfo) {
     try {
       for (String line : Files.readAllLines(cpuinfo)) {
