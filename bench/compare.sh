@@ -25,8 +25,9 @@
 # `goldpan-worker run` and through the reference's accuracy mode, and prints both accuracies.
 #
 # Goldpan's DM computes its real-data embeddings as distillation.realEmbeddingPrecision says
-# (auto: bfloat16 on a CPU with AMX); the scripts compute in float32. The first
-# lines of the output say which; REAL_EMBEDDING_PRECISION=float32 times Goldpan in float32 too.
+# (auto: bfloat16 on a CPU with AMX or an AMD one with AVX512-BF16); the scripts compute in
+# float32. The first lines of the output say which; REAL_EMBEDDING_PRECISION=float32 times
+# Goldpan in float32 too.
 #
 # Builds nothing: needs worker/target/goldpan-worker.jar (mvn -B -DskipTests package).
 # Environment: DATA (Fashion-MNIST IDX directory, default /usr/share/datasets/fashion-mnist),

@@ -39,7 +39,7 @@ public class DistillationSpec {
   private SyntheticInit init;
 
   @JsonPropertyDescription(
-      "Number format of dm's real-data embeddings, the targets that the synthetic images are matched to (no gradient flows through them): bfloat16 computes them on the CPU's matrix units (AMX) or a GPU's tensor cores, float32 as the reference does; auto picks bfloat16 where it is the faster (AMX, or tensor cores from compute capability 8.0) and float32 elsewhere. The synthetic images' embeddings and gradients are float32 in every case; dc and dsa compute in float32.")
+      "Number format of dm's real-data embeddings, the targets that the synthetic images are matched to (no gradient flows through them): bfloat16 computes them on the CPU's matrix units (AMX) or bfloat16 dot products (AVX512-BF16) or a GPU's tensor cores, float32 as the reference does; auto picks bfloat16 where it is the faster (AMX, AVX512-BF16 on AMD CPUs, or tensor cores from compute capability 8.0) and float32 elsewhere. The synthetic images' embeddings and gradients are float32 in every case; dc and dsa compute in float32.")
   private EmbeddingPrecision realEmbeddingPrecision = EmbeddingPrecision.AUTO;
 
   @Min(1)

@@ -86,7 +86,8 @@ final class ScriptedKernels {
    * firstPadding} in the first block and 1 after), instance norm, ReLU and 2x2 average pooling (as
    * a depthwise convolution, as {@link ConvNet} pools); then each image's features flattened in
    * (channel, row, column) order. The convolutions run on the CPU's matrix units where it has them
-   * (AMX) and on a CUDA device's tensor cores; group norm accumulates its statistics in float32.
+   * (AMX) or its bfloat16 dot products (AVX512-BF16) and on a CUDA device's tensor cores; group
+   * norm accumulates its statistics in float32.
    */
   static NDArray bfloat16Embedding(
       NDArray images, List<NDArray> weights, List<NDArray> biases, int firstPadding) {

@@ -14,24 +14,43 @@ class NativeBfloat16Test {
 
   @TempDir Path directory;
 
-  private Path cpuinfo(String flags) throws IOException {
+  /** A cpuinfo of two processors, the second with other flags, as a mixed machine could list. */
+  private Path cpuinfo(String vendor, String flags) throws IOException {
+    String processor =
+        "processor\t: %d\nvendor_id\t: %s\nmodel name\t: Some CPU\nflags\t\t: %s\nbugs\t\t: spectre_v1\n";
     return Files.writeString(
         directory.resolve("cpuinfo"),
-        "processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: " + flags + "\nbugs\t\t: spectre_v1\n");
+        processor.formatted(0, vendor, flags)
+            + "\n"
+            + processor.formatted(1, "AuthenticAMD", "fpu avx512f avx512_bf16 amx_bf16")
+            + "\n");
   }
 
   @Test
-  void cpuFlagsNameAmxBfloat16() throws IOException {
-    assertThat(NativeBfloat16.cpuFlagsInclude(cpuinfo("fpu sse2 avx512f amx_tile amx_bf16")))
+  void amxOrAvx512Bfloat16OnAmdCount() throws IOException {
+    String intel = "GenuineIntel";
+    String amd = "AuthenticAMD";
+    assertThat(
+            NativeBfloat16.cpuTakesBfloat16(cpuinfo(intel, "fpu sse2 avx512f amx_tile amx_bf16")))
         .isTrue();
-    // AVX512-BF16 without AMX (e.g. Cooper Lake, Zen 4), AVX-512 alone (e.g. Skylake-SP), AMX
-    // without bfloat16 and FP16 do not count.
-    assertThat(NativeBfloat16.cpuFlagsInclude(cpuinfo("fpu sse2 avx512f avx512_bf16 avx512_vnni")))
+    // Zen 4: AVX512-BF16 without AMX, and float32 multiply-adds on 256-bit halves.
+    assertThat(
+            NativeBfloat16.cpuTakesBfloat16(
+                cpuinfo(amd, "fpu sse2 avx512f avx512_bf16 avx512_vnni")))
+        .isTrue();
+    // AVX512-BF16 on an Intel CPU without AMX (e.g. Cooper Lake), AVX-512 alone (Skylake-SP, Zen
+    // 4 under a hypervisor that hides the bfloat16 flag), AMX without bfloat16 and FP16 do not.
+    assertThat(
+            NativeBfloat16.cpuTakesBfloat16(
+                cpuinfo(intel, "fpu sse2 avx512f avx512_bf16 avx512_vnni")))
         .isFalse();
-    assertThat(NativeBfloat16.cpuFlagsInclude(cpuinfo("fpu sse2 avx512f avx512bw amx_int8")))
+    assertThat(NativeBfloat16.cpuTakesBfloat16(cpuinfo(amd, "fpu sse2 avx512f avx512bw")))
         .isFalse();
-    assertThat(NativeBfloat16.cpuFlagsInclude(cpuinfo("fpu avx512_fp16"))).isFalse();
-    assertThat(NativeBfloat16.cpuFlagsInclude(directory.resolve("absent"))).isFalse();
+    assertThat(
+            NativeBfloat16.cpuTakesBfloat16(cpuinfo(intel, "fpu sse2 avx512f avx512bw amx_int8")))
+        .isFalse();
+    assertThat(NativeBfloat16.cpuTakesBfloat16(cpuinfo(intel, "fpu avx512_fp16"))).isFalse();
+    assertThat(NativeBfloat16.cpuTakesBfloat16(directory.resolve("absent"))).isFalse();
   }
 
   @Test
@@ -50,7 +69,7 @@ class NativeBfloat16Test {
     Device cpu = Device.cpu();
     assertThat(NativeBfloat16.resolve(EmbeddingPrecision.FLOAT32, cpu)).isFalse();
     assertThat(NativeBfloat16.resolve(EmbeddingPrecision.BFLOAT16, cpu)).isTrue();
-    boolean machine = NativeBfloat16.cpuFlagsInclude(Path.of("/proc/cpuinfo"));
+    boolean machine = NativeBfloat16.cpuTakesBfloat16(Path.of("/proc/cpuinfo"));
     assertThat(NativeBfloat16.resolve(EmbeddingPrecision.AUTO, cpu)).isEqualTo(machine);
     assertThat(NativeBfloat16.resolve(null, cpu)).isEqualTo(machine);
   }
