@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -88,7 +89,7 @@ public final class NativeBfloat16 {
       }
       switch (field.group(1)) {
         case "vendor_id" -> vendor = field.group(2).trim();
-        case "flags" -> flags = Set.of(field.group(2).trim().split("\\s+"));
+        case "flags" -> flags = Set.copyOf(Arrays.asList(field.group(2).trim().split("\\s+")));
         default -> {}
       }
     }
