@@ -52,6 +52,18 @@ final class ScriptedKernels {
         return torch.copy_(x, torch.to(torch.to(x, 15), 6))
       """;
 
+  /**
+   * Bilinear resampling of x [G, C, H, W] under each group's affine map theta [G, 2, 3] (output to
+   * input coordinates in [-1, 1]), with zero padding and aligned corners: affine_grid and
+   * grid_sample.
+   */
+  private static final String AFFINE_RESAMPLE =
+      """
+      def forward(self: __torch__.Kernel, x: Tensor, theta: Tensor) -> Tensor:
+        _0 = torch.affine_grid_generator(theta, torch.size(x), True)
+        return torch.grid_sampler(x, _0, 0, 0, True)
+      """;
+
   /** The kernels, loaded on first use and kept for the life of the process. */
   private static final class Loaded {
     private static final PtNDManager MANAGER = (PtNDManager) NDManager.newBaseManager();
@@ -59,6 +71,7 @@ final class ScriptedKernels {
     static final PtSymbolBlock PLAIN_INSTANCE_NORM_RELU =
         load(ScriptedKernels.PLAIN_INSTANCE_NORM_RELU);
     static final PtSymbolBlock ROUND_TO_BFLOAT16 = load(ScriptedKernels.ROUND_TO_BFLOAT16);
+    static final PtSymbolBlock AFFINE_RESAMPLE = load(ScriptedKernels.AFFINE_RESAMPLE);
 
     static PtSymbolBlock load(String method) {
       try {
@@ -144,6 +157,15 @@ final class ScriptedKernels {
   /** Instance norm of {@code x} [N, C, H, W] over each (sample, channel) plane, then ReLU. */
   static NDArray instanceNormRelu(NDArray x) {
     return run(Loaded.PLAIN_INSTANCE_NORM_RELU, x);
+  }
+
+  /**
+   * {@code x} [G, C, H, W] resampled bilinearly under each group's 2x3 matrix {@code theta} [G, 2,
+   * 3], as {@code grid_sample(x, affine_grid(theta, x.shape, align_corners=True), "bilinear",
+   * "zeros", align_corners=True)} in PyTorch; differentiable with respect to {@code x}.
+   */
+  static NDArray affineResample(NDArray x, NDArray theta) {
+    return run(Loaded.AFFINE_RESAMPLE, x, theta);
   }
 
   /** Rounds every value of {@code x} in place to the nearest bfloat16 value. */
