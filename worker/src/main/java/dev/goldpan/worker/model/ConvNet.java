@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.pooling.Pool;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,7 +26,7 @@ public final class ConvNet implements Network {
   private final List<NDArray> convBiases = new ArrayList<>();
   private final List<NDArray> normScales = new ArrayList<>();
   private final List<NDArray> normShifts = new ArrayList<>();
-  private final List<NDArray> poolingKernels = new ArrayList<>();
+  private final List<NDArray> poolingMatrices = new ArrayList<>();
   private final NDArray classifierWeight;
   private final NDArray classifierBias;
   private final int firstPadding;
@@ -48,7 +49,8 @@ public final class ConvNet implements Network {
         normScales.add(manager.ones(new Shape(width)));
         normShifts.add(manager.zeros(new Shape(width)));
       }
-      poolingKernels.add(manager.full(new Shape(width, 1, 2, 2), 0.25f));
+      poolingMatrices.add(
+          rows % 2 == 0 && columns % 2 == 0 ? poolingMatrix(manager, columns) : null);
       inChannels = width;
       rows /= 2;
       columns /= 2;
@@ -104,27 +106,47 @@ public final class ConvNet implements Network {
     if (affine) {
       return embed(images);
     }
-    return ScriptedKernels.bfloat16Embedding(images, convWeights, convBiases, firstPadding);
+    return ScriptedKernels.bfloat16Embedding(
+        images,
+        convWeights,
+        convBiases,
+        firstPadding,
+        poolingMatrices.contains(null) ? null : poolingMatrices);
   }
 
   /**
-   * 2x2 average pooling with stride 2, as a depthwise convolution with a constant 1/4 kernel, which
-   * computes the same sums: libtorch 2.7's CPU avg_pool2d is a scalar loop over NCHW and was 16 %
-   * of a DM iteration at width 128. With autograd too: forward and backward together, the
-   * convolution took a third to a half of avg_pool2d's time (0.32-0.56) on the activations of
-   * evaluation, scoring and DM (40-100 images at width 32, 8-16 at width 128; docs/benchmarks.md).
+   * 2x2 average pooling with stride 2, as one matrix product: in NCHW each pair of image rows is 2W
+   * consecutive values, and a constant [2W, W/2] matrix holding 1/4 where output column j meets
+   * input columns 2j and 2j + 1 of either row maps them to the W/2 averages; the backward pass is
+   * the product with its transpose. Both are plain GEMMs on the activation as it lies. libtorch
+   * 2.7's CPU avg_pool2d is a scalar loop over NCHW, and a depthwise convolution with a 1/4 kernel
+   * (used before) made oneDNN reorder the activation into its blocked layout and back around every
+   * call: the width-32 evaluation ran 1.2x as many epochs per second with the product
+   * (docs/benchmarks.md). Planes of odd height or width use avg_pool2d, which drops the last row or
+   * column as the reference's AvgPool2d does.
    */
   private NDArray averagePool(NDArray x, int block) {
-    NDArray kernel = poolingKernels.get(block);
-    return Conv2d.conv2d(
-            x,
-            kernel,
-            null,
-            new Shape(2, 2),
-            new Shape(0, 0),
-            new Shape(1, 1),
-            (int) kernel.getShape().get(0))
-        .singletonOrThrow();
+    NDArray matrix = poolingMatrices.get(block);
+    Shape shape = x.getShape();
+    if (matrix == null) {
+      return Pool.avgPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false, true);
+    }
+    long columns = shape.get(3);
+    return x.reshape(-1, 2 * columns)
+        .matMul(matrix)
+        .reshape(shape.get(0), shape.get(1), shape.get(2) / 2, columns / 2);
+  }
+
+  /** The [2W, W/2] matrix of {@link #averagePool} for planes {@code columns} (W) wide. */
+  private static NDArray poolingMatrix(NDManager manager, int columns) {
+    int half = columns / 2;
+    float[] matrix = new float[2 * columns * half];
+    for (int row = 0; row < 2; row++) {
+      for (int column = 0; column < columns; column++) {
+        matrix[(row * columns + column) * half + column / 2] = 0.25f;
+      }
+    }
+    return manager.create(matrix, new Shape(2L * columns, half));
   }
 
   /**

@@ -96,42 +96,65 @@ final class ScriptedKernels {
   /**
    * ConvNet's embedding with a norm without scale and shift, computed in bfloat16 and returned in
    * float32: per block, convolution ({@code weights[b]}, {@code biases[b]}, padding {@code
-   * firstPadding} in the first block and 1 after), instance norm, ReLU and 2x2 average pooling (as
-   * a depthwise convolution, as {@link ConvNet} pools); then each image's features flattened in
-   * (channel, row, column) order. The convolutions run on the CPU's matrix units where it has them
-   * (AMX) or its bfloat16 dot products (AVX512-BF16) and on a CUDA device's tensor cores; group
-   * norm accumulates its statistics in float32.
+   * firstPadding} in the first block and 1 after), instance norm, ReLU and 2x2 average pooling: as
+   * {@link ConvNet} pools, the product of each pair of rows with {@code poolingMatrices[b]} when
+   * every block has them, else a depthwise convolution with a 1/4 kernel (for planes of odd height
+   * or width); then each image's features flattened in (channel, row, column) order. The
+   * convolutions run on the CPU's matrix units where it has them (AMX) or its bfloat16 dot products
+   * (AVX512-BF16) and on a CUDA device's tensor cores; group norm accumulates its statistics in
+   * float32.
    */
   static NDArray bfloat16Embedding(
-      NDArray images, List<NDArray> weights, List<NDArray> biases, int firstPadding) {
+      NDArray images,
+      List<NDArray> weights,
+      List<NDArray> biases,
+      int firstPadding,
+      List<NDArray> poolingMatrices) {
     int depth = weights.size();
+    boolean byProduct = poolingMatrices != null;
     PtSymbolBlock kernel =
         BFLOAT16_EMBEDDINGS.computeIfAbsent(
-            List.of(depth, firstPadding),
-            key -> Loaded.load(bfloat16EmbeddingMethod(depth, firstPadding)));
-    NDArray[] inputs = new NDArray[1 + 2 * depth];
+            List.of(depth, firstPadding, byProduct ? 1 : 0),
+            key -> Loaded.load(bfloat16EmbeddingMethod(depth, firstPadding, byProduct)));
+    int perBlock = byProduct ? 3 : 2;
+    NDArray[] inputs = new NDArray[1 + perBlock * depth];
     inputs[0] = images;
     for (int block = 0; block < depth; block++) {
-      inputs[1 + 2 * block] = weights.get(block);
-      inputs[2 + 2 * block] = biases.get(block);
+      inputs[1 + perBlock * block] = weights.get(block);
+      inputs[2 + perBlock * block] = biases.get(block);
+      if (byProduct) {
+        inputs[3 + perBlock * block] = poolingMatrices.get(block);
+      }
     }
     return run(kernel, inputs);
   }
 
   /** The TorchScript method of {@link #bfloat16Embedding} for {@code depth} blocks. */
-  private static String bfloat16EmbeddingMethod(int depth, int firstPadding) {
+  private static String bfloat16EmbeddingMethod(int depth, int firstPadding, boolean byProduct) {
     StringBuilder parameters = new StringBuilder();
     StringBuilder body = new StringBuilder("  x0 = torch.to(x, %d)\n".formatted(BFLOAT16));
+    String pooling =
+        byProduct
+            ? """
+                q{b} = torch.matmul(torch.reshape(n{b}, [-1, torch.size(p{b}, 0)]), torch.to(p{b}, {bf16}))
+                x{next} = torch.reshape(q{b}, [torch.size(n{b}, 0), torch.size(n{b}, 1), -1, torch.size(p{b}, 1)])
+              """
+            : """
+                k{b} = torch.new_full(n{b}, [torch.size(n{b}, 1), 1, 2, 2], 0.25)
+                x{next} = torch.conv2d(n{b}, k{b}, None, [2, 2], [0, 0], [1, 1], torch.size(n{b}, 1))
+              """;
     for (int block = 0; block < depth; block++) {
       int padding = block == 0 ? firstPadding : 1;
       parameters.append(", w%d: Tensor, b%d: Tensor".formatted(block, block));
+      if (byProduct) {
+        parameters.append(", p%d: Tensor".formatted(block));
+      }
       body.append(
-          """
+          ("""
             c{b} = torch.conv2d(x{b}, torch.to(w{b}, {bf16}), torch.to(b{b}, {bf16}), [1, 1], [{p}, {p}])
             n{b} = torch.relu_(torch.group_norm(c{b}, torch.size(c{b}, 1), None, None, 1.0000000000000001e-05))
-            k{b} = torch.new_full(n{b}, [torch.size(n{b}, 1), 1, 2, 2], 0.25)
-            x{next} = torch.conv2d(n{b}, k{b}, None, [2, 2], [0, 0], [1, 1], torch.size(n{b}, 1))
           """
+                  + pooling)
               .replace("{b}", Integer.toString(block))
               .replace("{next}", Integer.toString(block + 1))
               .replace("{bf16}", Integer.toString(BFLOAT16))
