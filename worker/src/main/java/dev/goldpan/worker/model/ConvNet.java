@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.pooling.Pool;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,6 +20,12 @@ import java.util.List;
  * with one group per channel, as the reference's GroupNorm(C, C), then ReLU in place, as its
  * ReLU(inplace=True). Without {@code affine} (distillation's throwaway networks) the norm has no
  * scale and shift.
+ *
+ * <p>Without autograd (real embeddings, scoring, test accuracy) the first block's convolution, norm
+ * and ReLU are one call computed from the image patches ({@link
+ * ScriptedKernels#normalisedConvolution}), which leaves out the convolution's bias: the instance
+ * norm subtracts each plane's mean, and with it any constant added to the plane, so the embedding
+ * is the same function.
  */
 public final class ConvNet implements Network {
 
@@ -75,27 +82,37 @@ public final class ConvNet implements Network {
     Shape unit = new Shape(1, 1);
     for (int block = 0; block < convWeights.size(); block++) {
       int padding = block == 0 ? firstPadding : 1;
-      x =
-          released(
-              x,
-              images,
-              Conv2d.conv2d(
-                      x,
-                      convWeights.get(block),
-                      convBiases.get(block),
-                      unit,
-                      new Shape(padding, padding),
-                      unit,
-                      1)
-                  .singletonOrThrow());
-      x =
-          released(
-              x,
-              images,
-              affine
-                  ? ScriptedKernels.instanceNormRelu(
-                      x, normScales.get(block), normShifts.get(block))
-                  : ScriptedKernels.instanceNormRelu(x));
+      if (block == 0 && !JniUtils.isGradMode()) {
+        x =
+            ScriptedKernels.normalisedConvolution(
+                x,
+                convWeights.get(0),
+                padding,
+                affine ? normScales.get(0) : null,
+                affine ? normShifts.get(0) : null);
+      } else {
+        x =
+            released(
+                x,
+                images,
+                Conv2d.conv2d(
+                        x,
+                        convWeights.get(block),
+                        convBiases.get(block),
+                        unit,
+                        new Shape(padding, padding),
+                        unit,
+                        1)
+                    .singletonOrThrow());
+        x =
+            released(
+                x,
+                images,
+                affine
+                    ? ScriptedKernels.instanceNormRelu(
+                        x, normScales.get(block), normShifts.get(block))
+                    : ScriptedKernels.instanceNormRelu(x));
+      }
       x = released(x, images, averagePool(x, block));
     }
     return released(x, images, x.reshape(x.getShape().get(0), -1));

@@ -82,6 +82,10 @@ final class ScriptedKernels {
     }
   }
 
+  /** {@link #normalisedConvolution}'s kernels, per (padding, affine), loaded on first use. */
+  private static final Map<List<Integer>, PtSymbolBlock> NORMALISED_CONVOLUTIONS =
+      new ConcurrentHashMap<>();
+
   /** ConvNet's bfloat16 embeddings, per (depth, first padding), loaded on first use. */
   private static final Map<List<Integer>, PtSymbolBlock> BFLOAT16_EMBEDDINGS =
       new ConcurrentHashMap<>();
@@ -102,7 +106,9 @@ final class ScriptedKernels {
    * or width); then each image's features flattened in (channel, row, column) order. The
    * convolutions run on the CPU's matrix units where it has them (AMX) or its bfloat16 dot products
    * (AVX512-BF16) and on a CUDA device's tensor cores; group norm accumulates its statistics in
-   * float32.
+   * float32. The first block's convolution, norm and ReLU are computed from the image patches as in
+   * {@link #normalisedConvolution}, its statistics in float32 and its product in bfloat16 (so its
+   * bias, which the norm removes, is not used).
    */
   static NDArray bfloat16Embedding(
       NDArray images,
@@ -132,7 +138,7 @@ final class ScriptedKernels {
   /** The TorchScript method of {@link #bfloat16Embedding} for {@code depth} blocks. */
   private static String bfloat16EmbeddingMethod(int depth, int firstPadding, boolean byProduct) {
     StringBuilder parameters = new StringBuilder();
-    StringBuilder body = new StringBuilder("  x0 = torch.to(x, %d)\n".formatted(BFLOAT16));
+    StringBuilder body = new StringBuilder();
     String pooling =
         byProduct
             ? """
@@ -149,12 +155,15 @@ final class ScriptedKernels {
       if (byProduct) {
         parameters.append(", p%d: Tensor".formatted(block));
       }
+      String convolution =
+          block == 0
+              ? normalisedConvolutionLines("x", "w0", "n0", padding, null, null, BFLOAT16)
+              : """
+                  c{b} = torch.conv2d(x{b}, torch.to(w{b}, {bf16}), torch.to(b{b}, {bf16}), [1, 1], [{p}, {p}])
+                  n{b} = torch.relu_(torch.group_norm(c{b}, torch.size(c{b}, 1), None, None, 1.0000000000000001e-05))
+                """;
       body.append(
-          ("""
-            c{b} = torch.conv2d(x{b}, torch.to(w{b}, {bf16}), torch.to(b{b}, {bf16}), [1, 1], [{p}, {p}])
-            n{b} = torch.relu_(torch.group_norm(c{b}, torch.size(c{b}, 1), None, None, 1.0000000000000001e-05))
-          """
-                  + pooling)
+          (convolution + pooling)
               .replace("{b}", Integer.toString(block))
               .replace("{next}", Integer.toString(block + 1))
               .replace("{bf16}", Integer.toString(BFLOAT16))
@@ -166,6 +175,95 @@ final class ScriptedKernels {
             .replace("{f32}", Integer.toString(FLOAT32)));
     return "def forward(self: __torch__.Kernel, x: Tensor%s) -> Tensor:\n%s"
         .formatted(parameters, body);
+  }
+
+  /**
+   * ConvNet's first block up to the pooling, without autograd: the 3x3 convolution of {@code x} [N,
+   * C, H, W] with {@code weight} [O, C, 3, 3] (stride 1, zero padding {@code padding}), instance
+   * norm and ReLU, computed from the image patches. With the [N, 9C, L] patches P of im2col (L =
+   * H'W' output positions), each centred on its mean over the L positions (D), a channel's output
+   * is w.D plus a constant that the norm removes (so the convolution's bias is left out), and its
+   * variance over the plane is w S w / L with S = D D' [9C, 9C]. So the normalised output is one
+   * matrix product per image, (w / sqrt(var + 1e-5) * scale) D + shift, then ReLU; the [N, O, L]
+   * convolution output is never written and read back by a separate norm. It is the function
+   * convolution, group norm (one group per channel, epsilon 1e-5) and ReLU compute, up to float32
+   * rounding. For a first layer of one or three input channels libtorch 2.7's CPU convolution runs
+   * oneDNN's im2col and GEMM and then copies the output; this is faster than that and the norm
+   * together (docs/benchmarks.md). The batched product keeps NCHW order, which libtorch's matmul
+   * would not (it folds the images into one product with a channels-last result). Without {@code
+   * scale} and {@code shift} (both null) the norm has neither.
+   */
+  static NDArray normalisedConvolution(
+      NDArray x, NDArray weight, int padding, NDArray scale, NDArray shift) {
+    boolean affine = scale != null;
+    PtSymbolBlock kernel =
+        NORMALISED_CONVOLUTIONS.computeIfAbsent(
+            List.of(padding, affine ? 1 : 0),
+            key -> Loaded.load(normalisedConvolutionMethod(padding, affine)));
+    return affine ? run(kernel, x, weight, scale, shift) : run(kernel, x, weight);
+  }
+
+  private static String normalisedConvolutionMethod(int padding, boolean affine) {
+    return "def forward(self: __torch__.Kernel, x: Tensor, w: Tensor%s) -> Tensor:\n%s  return y\n"
+        .formatted(
+            affine ? ", scale: Tensor, shift: Tensor" : "",
+            normalisedConvolutionLines(
+                "x", "w", "y", padding, affine ? "scale" : null, "shift", -1));
+  }
+
+  /**
+   * TorchScript lines that set {@code output} to {@link #normalisedConvolution} of {@code input}
+   * with {@code weight} (names of tensors in scope), with the norm's scale and shift named {@code
+   * scale} and {@code shift} unless {@code scale} is null; the product in {@code productType} (a
+   * TorchScript scalar type number, without scale and shift; -1: float32, as the input), the
+   * statistics in float32. Local names start with {@code output}.
+   */
+  private static String normalisedConvolutionLines(
+      String input,
+      String weight,
+      String output,
+      int padding,
+      String scale,
+      String shift,
+      int productType) {
+    String gain =
+        scale == null
+            ? "torch.rsqrt(torch.add({o}_v, 1.0000000000000001e-05))"
+            : "torch.mul(torch.rsqrt(torch.add({o}_v, 1.0000000000000001e-05)), %s)"
+                .formatted(scale);
+    String factor = "torch.mul({o}_m, torch.unsqueeze({o}_g, 2))";
+    String centred = "{o}_d";
+    if (productType >= 0) {
+      if (scale != null) {
+        throw new IllegalArgumentException("a scale and shift need the product in float32");
+      }
+      factor = "torch.to(%s, %d)".formatted(factor, productType);
+      centred = "torch.to(%s, %d)".formatted(centred, productType);
+    }
+    String product =
+        scale == null
+            ? "torch.bmm({o}_f, %s)".formatted(centred)
+            : "torch.baddbmm(torch.reshape(%s, [1, -1, 1]), {o}_f, %s)".formatted(shift, centred);
+    return ("""
+        {o}_p = torch.im2col({x}, [3, 3], [1, 1], [{p}, {p}], [1, 1])
+        {o}_d = torch.sub({o}_p, torch.mean({o}_p, [2], True))
+        {o}_s = torch.bmm({o}_d, torch.transpose({o}_d, 1, 2))
+        {o}_m = torch.expand(torch.reshape({w}, [1, torch.size({w}, 0), -1]), [torch.size({x}, 0), -1, -1])
+        {o}_v = torch.div(torch.sum(torch.mul(torch.bmm({o}_m, {o}_s), {o}_m), [2]), torch.size({o}_d, 2))
+        {o}_g = {gain}
+        {o}_f = {factor}
+        {o}_y = {product}
+        {o} = torch.reshape(torch.relu_({o}_y), [torch.size({x}, 0), torch.size({w}, 0), torch.size({x}, 2) + {grow}, torch.size({x}, 3) + {grow}])
+        """)
+        .replace("{gain}", gain)
+        .replace("{factor}", factor)
+        .replace("{product}", product)
+        .replace("{x}", input)
+        .replace("{w}", weight)
+        .replace("{o}", output)
+        .replace("{p}", Integer.toString(padding))
+        .replace("{grow}", Integer.toString(2 * padding - 2))
+        .indent(2);
   }
 
   /**

@@ -11,6 +11,7 @@ import ai.djl.training.GradientCollector;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class ConvNetTest {
@@ -124,6 +125,43 @@ class ConvNetTest {
           assertThat(recordedEmbedding[n * features + f]).isCloseTo(withAffine[f], within(1e-4f));
           assertThat(plainEmbedding[n * features + f]).isCloseTo(withoutAffine[f], within(1e-4f));
         }
+      }
+    }
+  }
+
+  /**
+   * Without autograd the first block's convolution, norm and ReLU are one product from the image
+   * patches, without the convolution's bias; under autograd they are libtorch's convolution (with
+   * the bias), group norm and ReLU. The two must be the same function: padding 3 (28x28 in one
+   * channel) and 1, an odd side, with and without the norm's scale and shift (set away from 1 and
+   * 0).
+   */
+  @ParameterizedTest
+  @CsvSource({"1, 28, true", "1, 28, false", "3, 32, true", "3, 9, false"})
+  void embeddingWithoutAutogradEqualsTheRecordedOne(int channels, int side, boolean affine) {
+    Engine.getInstance().setRandomSeed(7);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      ConvNet network =
+          ConvNet.create(manager, new NetworkShape(channels, side, side, 10), 2, 16, affine);
+      if (affine) {
+        // conv weight, conv bias, scale, shift of the first block
+        network
+            .parameters()
+            .get(2)
+            .set(manager.randomUniform(0.5f, 2f, new Shape(16)).toFloatArray());
+        network.parameters().get(3).set(manager.randomNormal(new Shape(16)).toFloatArray());
+      }
+      NDArray images = manager.randomNormal(new Shape(4, channels, side, side));
+
+      float[] unrecorded = network.embed(images).toFloatArray();
+      float[] recorded;
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        recorded = network.embed(images).toFloatArray();
+      }
+
+      assertThat(unrecorded).hasSameSizeAs(recorded);
+      for (int i = 0; i < recorded.length; i++) {
+        assertThat(unrecorded[i]).as("feature %d", i).isCloseTo(recorded[i], within(1e-4f));
       }
     }
   }
