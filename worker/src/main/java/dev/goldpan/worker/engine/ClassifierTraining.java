@@ -53,12 +53,40 @@ public final class ClassifierTraining {
       Random random,
       int recordEpochs,
       Progress progress) {
-    Sgd sgd =
-        new Sgd(
-            network.parameters(),
-            settings.learningRate(),
-            settings.momentum(),
-            settings.weightDecay());
+    return train(
+        manager,
+        network,
+        data,
+        settings,
+        optimiser(network, settings),
+        random,
+        recordEpochs,
+        progress);
+  }
+
+  /**
+   * The optimiser {@link #train} uses for {@code settings}: SGD on {@code network}'s parameters.
+   */
+  public static Sgd optimiser(Network network, Settings settings) {
+    return new Sgd(
+        network.parameters(), settings.learningRate(), settings.momentum(), settings.weightDecay());
+  }
+
+  /**
+   * As {@link #train(NDManager, Network, ImageSet, Settings, Random, int, Progress)}, stepping
+   * {@code sgd} (from {@link #optimiser}), whose momentum carries over from earlier calls and into
+   * later ones: a data set trained on in chunks, one call per chunk, trains with one optimiser as
+   * the reference's does over the whole set.
+   */
+  public static float[] train(
+      NDManager manager,
+      Network network,
+      ImageSet data,
+      Settings settings,
+      Sgd sgd,
+      Random random,
+      int recordEpochs,
+      Progress progress) {
     float[] recorded = new float[data.size()];
     int[] order = Batches.identity(data.size());
     long batchesPerEpoch = (data.size() + settings.batchSize() - 1) / settings.batchSize();

@@ -7,6 +7,7 @@ import dev.goldpan.worker.InvalidInputException;
 import dev.goldpan.worker.data.ImageSet;
 import dev.goldpan.worker.data.Split;
 import dev.goldpan.worker.engine.ClassifierTraining;
+import dev.goldpan.worker.engine.Sgd;
 import dev.goldpan.worker.io.Npy;
 import dev.goldpan.worker.io.NpyArray;
 import dev.goldpan.worker.model.Network;
@@ -83,8 +84,9 @@ public final class ScoreStage {
   /**
    * Trains the scorer and scores every sample. A train split that fits in one chunk is trained on
    * whole, shuffled each epoch. A larger one is streamed: each epoch visits its chunks in random
-   * order and trains on each for one pass, shuffled within the chunk, the optimiser starting afresh
-   * per chunk (its momentum, not the network); then the samples are scored chunk by chunk.
+   * order and trains on each for one pass, shuffled within the chunk, with one optimiser throughout
+   * (its momentum carries from chunk to chunk, as over the whole set); then the samples are scored
+   * chunk by chunk.
    */
   private float[] trained(PreparedData data, Random random, StaticCriterion criterion) {
     var scoring = context.spec().getSelection().getStaticSelection().getScoring();
@@ -145,6 +147,8 @@ public final class ScoreStage {
     long totalSteps = stepsPerEpoch * epochs;
     float[] recorded = new float[size];
     List<Integer> order = new ArrayList<>(IntStream.range(0, chunks).boxed().toList());
+    ClassifierTraining.Settings settings = ClassifierTraining.Settings.reference(1, null, false);
+    Sgd sgd = ClassifierTraining.optimiser(scorer, settings);
     long done = 0;
     for (int epoch = 0; epoch < epochs; epoch++) {
       Collections.shuffle(order, random);
@@ -158,7 +162,8 @@ public final class ScoreStage {
                 manager,
                 scorer,
                 part,
-                ClassifierTraining.Settings.reference(1, null, false),
+                settings,
+                sgd,
                 random,
                 record ? 1 : 0,
                 (step, total, loss) -> progress.report(offset + step, totalSteps, loss));

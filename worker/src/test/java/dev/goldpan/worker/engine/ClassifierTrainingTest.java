@@ -3,9 +3,12 @@ package dev.goldpan.worker.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
 import dev.goldpan.worker.data.ImageSet;
 import dev.goldpan.worker.model.ConvNet;
 import dev.goldpan.worker.model.Network;
@@ -15,7 +18,10 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** A training batch split into passes gives the same update as one pass over it. */
+/**
+ * A training batch split into passes gives the same update as one pass over it; calls sharing an
+ * optimiser continue its momentum.
+ */
 class ClassifierTrainingTest {
 
   private static final int IMAGES = 40;
@@ -61,6 +67,86 @@ class ClassifierTrainingTest {
         assertThat(splitLosses[i]).isCloseTo(wholeLosses[i], offset(1e-4f));
       }
     }
+  }
+
+  /**
+   * Two calls that share one optimiser continue its momentum: together they make the two steps of
+   * one SGD with momentum 0.9 (as over a set streamed in two chunks), which a fresh optimiser per
+   * call does not.
+   */
+  @Test
+  void callsSharingAnOptimiserCarryItsMomentum() {
+    Random random = new Random(5);
+    ImageSet first = randomSet(random, 20);
+    ImageSet second = randomSet(random, 20);
+    ClassifierTraining.Settings settings = ClassifierTraining.Settings.reference(1, null, false);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      ConvNet network = ConvNet.create(manager, new NetworkShape(1, 8, 8, 10), 2, 8, true);
+      List<float[]> initial = values(network.parameters());
+
+      Sgd shared = ClassifierTraining.optimiser(network, settings);
+      for (ImageSet chunk : List.of(first, second)) {
+        train(manager, network, chunk, settings, shared);
+      }
+      List<float[]> sharing = values(network.parameters());
+
+      restore(network.parameters(), initial);
+      for (ImageSet chunk : List.of(first, second)) {
+        train(manager, network, chunk, settings, ClassifierTraining.optimiser(network, settings));
+      }
+      List<float[]> fresh = values(network.parameters());
+
+      restore(network.parameters(), initial);
+      Sgd sgd = new Sgd(network.parameters(), 0.01f, 0.9f, 5e-4f);
+      for (ImageSet chunk : List.of(first, second)) {
+        try (NDScope scope = new NDScope()) {
+          int[] order = Batches.identity(chunk.size());
+          NDArray images = Batches.images(manager, chunk, order, 0, chunk.size());
+          NDArray labels = Batches.labels(manager, chunk, order, 0, chunk.size());
+          try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            collector.backward(
+                ClassifierTraining.crossEntropy(network.logits(images), labels).mean());
+          }
+          sgd.step();
+        }
+      }
+      List<float[]> expected = values(network.parameters());
+
+      float freshDeparture = 0;
+      for (int p = 0; p < expected.size(); p++) {
+        for (int i = 0; i < expected.get(p).length; i++) {
+          assertThat(sharing.get(p)[i])
+              .as("parameter %d element %d", p, i)
+              .isCloseTo(expected.get(p)[i], offset(1e-6f));
+          freshDeparture = Math.max(freshDeparture, Math.abs(fresh.get(p)[i] - expected.get(p)[i]));
+        }
+      }
+      assertThat(freshDeparture).isGreaterThan(1e-4f);
+    }
+  }
+
+  /** {@code size} 1x8x8 images of Gaussian noise, labelled 0-9 in turn. */
+  private static ImageSet randomSet(Random random, int size) {
+    float[] pixels = new float[size * 64];
+    for (int i = 0; i < pixels.length; i++) {
+      pixels[i] = (float) random.nextGaussian();
+    }
+    int[] labels = new int[size];
+    for (int i = 0; i < size; i++) {
+      labels[i] = i % 10;
+    }
+    return new ImageSet(pixels, labels, 1, 8, 8);
+  }
+
+  /** One epoch of {@code data} (one step: the batch holds it all) with {@code sgd}. */
+  private static void train(
+      NDManager manager,
+      Network network,
+      ImageSet data,
+      ClassifierTraining.Settings settings,
+      Sgd sgd) {
+    ClassifierTraining.train(
+        manager, network, data, settings, sgd, new Random(13), 0, (step, total, loss) -> {});
   }
 
   /** One epoch (one step: the batch holds all 40 images); the loss of every image. */
